@@ -1,0 +1,79 @@
+/* sendmsg/recvmsg with SCM_RIGHTS and SCM_CREDENTIALS: the notify transport, the notify
+ * receiver and UnixDatagramSocket all go through these two functions. */
+#include "glue.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DGRAM (1 << 20)
+
+/* sendmsg(fd, data: Buffer, to: addr | null, fds: number[], cred: [pid, uid, gid] | null) */
+static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  int fd;
+  if (sdk_arg_int(env, argv[0], &fd) < 0) return NULL;
+  void *data;
+  size_t len;
+  if (sdk_arg_bytes(env, argv[1], &data, &len) < 0) return NULL;
+  napi_valuetype t;
+  sdk_addr to, *top = NULL;
+  CHECK(napi_typeof(env, argv[2], &t));
+  if (t == napi_object) {
+    int r = sdk_addr_from_js(env, argv[2], &to);
+    if (r == -1) { bool p; napi_is_exception_pending(env, &p); if (p) return NULL; }
+    if (r < 0) return sdk_int(env, r);
+    top = &to;
+  }
+  int fds[SDK_MAX_FDS];
+  uint32_t n;
+  CHECK(napi_get_array_length(env, argv[3], &n));
+  if (n > SDK_MAX_FDS) return sdk_int(env, -E2BIG);
+  int nfds = sdk_arg_fds(env, argv[3], fds, SDK_MAX_FDS);
+  if (nfds < 0) return NULL;
+  int cred[3], *credp = NULL;
+  CHECK(napi_typeof(env, argv[4], &t));
+  if (t == napi_object) {
+    if (sdk_arg_fds(env, argv[4], cred, 3) != 3) {
+      napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "cred must be [pid, uid, gid]");
+      return NULL;
+    }
+    credp = cred;
+  }
+  return sdk_int(env, sdk_sendmsg(fd, data, len, top, fds, (size_t)nfds, credp, 0));
+}
+
+/* recvmsg(fd, cap) -> { data, flags, fds, pid, uid, gid, from } | -errno (-EAGAIN when empty) */
+static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int fd, cap;
+  if (sdk_arg_int(env, argv[0], &fd) < 0 || sdk_arg_int(env, argv[1], &cap) < 0) return NULL;
+  if (cap < 1 || cap > MAX_DGRAM) cap = MAX_DGRAM;
+  char *buf = malloc((size_t)cap);
+  sdk_recv *r = malloc(sizeof *r);
+  if (!buf || !r) { free(buf); free(r); return sdk_int(env, -ENOMEM); }
+  ssize_t n = sdk_recvmsg(fd, buf, (size_t)cap, r);
+  if (n < 0) { free(buf); free(r); return sdk_int(env, n); }
+  napi_value o, v, arr;
+  napi_create_object(env, &o);
+  void *dst;
+  size_t got = (size_t)n < (size_t)cap ? (size_t)n : (size_t)cap;
+  napi_create_buffer_copy(env, got, buf, &dst, &v);
+  napi_set_named_property(env, o, "data", v);
+  napi_set_named_property(env, o, "length", sdk_int(env, n));
+  napi_set_named_property(env, o, "flags", sdk_int(env, r->flags));
+  napi_create_array_with_length(env, (size_t)r->nfds, &arr);
+  for (int i = 0; i < r->nfds; i++) napi_set_element(env, arr, (uint32_t)i, sdk_int(env, r->fds[i]));
+  napi_set_named_property(env, o, "fds", arr);
+  napi_set_named_property(env, o, "pid", sdk_int(env, r->has_cred ? r->pid : -1));
+  napi_set_named_property(env, o, "uid", sdk_int(env, r->has_cred ? r->uid : -1));
+  napi_set_named_property(env, o, "gid", sdk_int(env, r->has_cred ? r->gid : -1));
+  napi_set_named_property(env, o, "from", sdk_addr_to_js(env, &r->from));
+  free(buf);
+  free(r);
+  return o;
+}
+
+void sdk_register_msg(napi_env env, napi_value exports) {
+  sdk_register(env, exports, "sendmsg", js_sendmsg);
+  sdk_register(env, exports, "recvmsg", js_recvmsg);
+}
