@@ -6,6 +6,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 
 #define FD_ARG(i, name) int name; if (sdk_arg_int(env, argv[i], &name) < 0) return NULL
 
@@ -88,6 +90,30 @@ static napi_value js_umask(napi_env env, napi_callback_info info) {
   return sdk_int(env, umask((mode_t)mask));
 }
 
+/* pidfdInode(pid) -> [inode: bigint, fsMagic: number] | -errno. On pidfs (Linux >= 6.9) the
+ * inode of a pidfd uniquely identifies a process for the boot: LISTEN_PIDFDID compares to it. */
+static napi_value js_pidfd_inode(napi_env env, napi_callback_info info) {
+  ARGS(1); FD_ARG(0, pid);
+#ifdef SYS_pidfd_open
+  int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pfd < 0) return sdk_int(env, -errno);
+  struct stat st;
+  struct statfs sf;
+  int r = fstat(pfd, &st) < 0 || fstatfs(pfd, &sf) < 0 ? -errno : 0;
+  close(pfd);
+  if (r < 0) return sdk_int(env, r);
+  napi_value arr, v;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_bigint_uint64(env, (uint64_t)st.st_ino, &v);
+  napi_set_element(env, arr, 0, v);
+  napi_create_double(env, (double)(unsigned long)sf.f_type, &v);
+  napi_set_element(env, arr, 1, v);
+  return arr;
+#else
+  return sdk_int(env, -ENOSYS);
+#endif
+}
+
 void sdk_register_fd(napi_env env, napi_value exports) {
   sdk_register(env, exports, "close", js_close);
   sdk_register(env, exports, "dupCloexec", js_dup_cloexec);
@@ -99,4 +125,5 @@ void sdk_register_fd(napi_env env, napi_value exports) {
   sdk_register(env, exports, "pipe2", js_pipe2);
   sdk_register(env, exports, "mkfifo", js_mkfifo);
   sdk_register(env, exports, "umask", js_umask);
+  sdk_register(env, exports, "pidfdInode", js_pidfd_inode);
 }

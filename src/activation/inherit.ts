@@ -1,0 +1,84 @@
+/**
+ * The side-effecting half of activation, done once per process: parse the environment, mark
+ * every inherited fd close-on-exec, remove the variables (always, even when parsing fails, as
+ * libsystemd does) and remember the outcome. The state lives on a global symbol so that several
+ * copies of sdkit in one process (two versions, ESM and CJS) still share one registry.
+ * @module
+ */
+import { ActivationError, SdError } from "../errors.js";
+import { processEnv, type Env } from "../env.js";
+import { native } from "../native/binding.js";
+import { LISTEN_FDS_START, LISTEN_VARS, parseListenFds, type ListenFds } from "./listen-fds.js";
+
+/** Activation settings; change them before the first call that reads the environment. */
+export interface ActivationOptions {
+  /** Accept fds without `LISTEN_PID` (for dev tools). Default false, like libsystemd. */
+  relaxed?: boolean;
+  /** Remove `LISTEN_*` from `process.env` after reading. Default true. */
+  unsetEnv?: boolean;
+}
+
+interface State { options: Required<ActivationOptions>; result?: ListenFds; error?: SdError }
+
+const KEY = Symbol.for("sdkit.activation.v1");
+const g = globalThis as unknown as Record<symbol, State | undefined>;
+function state(): State {
+  return (g[KEY] ??= { options: { relaxed: false, unsetEnv: true } });
+}
+
+/** Sets activation options. Throws if the environment was already read. */
+export function configureActivation(opts: ActivationOptions): void {
+  const s = state();
+  if (s.result || s.error) {
+    throw new SdError("ERR_SD_INVALID_ARG", "configureActivation() must run before the first call that reads LISTEN_* (listenFdsWithNames, fileWith, listen*): call it at the top of your entry point.");
+  }
+  s.options = { ...s.options, ...opts };
+}
+
+function ownPidfdInode(): bigint | undefined {
+  const r = native().pidfdInode(process.pid);
+  const PIDFS_MAGIC = 0x50494446;
+  return typeof r === "number" || r[1] !== PIDFS_MAGIC ? undefined : r[0];
+}
+
+/** Applies a parse result: CLOEXEC on every fd; any fd that is not open is an error. */
+function apply(env: Env, opts: Required<ActivationOptions>): ListenFds {
+  try {
+    const pidfdInode = env.get("LISTEN_PIDFDID") !== undefined ? ownPidfdInode() : undefined;
+    const parsed = parseListenFds(env, { relaxed: opts.relaxed, ...(pidfdInode !== undefined ? { pidfdInode } : {}) });
+    for (let i = 0; i < parsed.count; i++) {
+      const fd = LISTEN_FDS_START + i;
+      if (native().setCloexec(fd, true) < 0) {
+        throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${parsed.count} but fd ${fd} is not open: the supervisor passed fewer fds than it announced.`, { fd });
+      }
+    }
+    return parsed;
+  } finally {
+    if (opts.unsetEnv) for (const v of LISTEN_VARS) env.unset(v);
+  }
+}
+
+/**
+ * `sd_listen_fds_with_names`: the number of fds passed from fd 3 on, and their names.
+ * Parsed once, lazily; later calls return the same answer (or throw the same error).
+ * Not under socket activation → `{ count: 0, names: [] }`.
+ */
+export function listenFdsWithNames(): { count: number; names: string[] } {
+  const s = state();
+  if (s.error) throw s.error;
+  if (!s.result) {
+    try {
+      s.result = apply(processEnv, s.options);
+    } catch (e) {
+      s.error = e instanceof SdError ? e : new ActivationError("ERR_SD_ACTIVATION", String(e), { cause: e });
+      throw s.error;
+    }
+  }
+  return { count: s.result.count, names: [...s.result.names] };
+}
+
+/** Forgets a remembered activation error (used by `reset()`), so the registry is usable again. */
+export function clearActivationError(): void {
+  const s = state();
+  if (s.error) { s.error = undefined; s.result = { count: 0, names: [] }; }
+}

@@ -1,0 +1,62 @@
+/**
+ * Listener tests by address: the seed's `IsTCPListener`, `IsUDPListener`, `IsUNIXListener`,
+ * fixed: a UDP socket is never "listening" (SO_ACCEPTCONN), so a bound UDP socket matches;
+ * and no address means any listener, abstract ones included.
+ * @module
+ */
+import { K } from "../native/binding.js";
+import type { FileTest } from "../registry/pool.js";
+import { inspectFd, type FdInfo } from "./inspect.js";
+import { named } from "./socket.js";
+
+/** An IP address to match: omitted host = any host; omitted or 0 port = any port. */
+export interface InetAddr { host?: string; port?: number }
+
+/** Strips IPv4-mapped IPv6 (`::ffff:1.2.3.4`) and lowercases, so equal addresses compare equal. */
+export function normalizeHost(host: string): string {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (m) return m[1]!;
+  if (h === "::0" || h === "0:0:0:0:0:0:0:0") return "::";
+  return h;
+}
+
+function inetMatches(i: FdInfo, addr: InetAddr | undefined): boolean {
+  const c = K();
+  if (i.kind !== "socket" || (i.family !== c.AF_INET && i.family !== c.AF_INET6)) return false;
+  if (!addr) return true;
+  if (addr.port && i.port !== addr.port) return false;
+  if (addr.host === undefined || addr.host === "") return true;
+  const want = normalizeHost(addr.host);
+  const got = normalizeHost(i.address ?? "");
+  if (want === got) return true;
+  // "localhost" resolves to either loopback; accept the one the socket has.
+  if (want === "localhost") return got === "127.0.0.1" || got === "::1";
+  // Otherwise no match: an IPv4 host never equals an IPv6 socket (even a wildcard one).
+  return false;
+}
+
+/** A listening TCP socket, optionally on `addr`. */
+export function isTCPListener(addr?: InetAddr): FileTest {
+  return named(`TCP listener${addr ? ` on ${addr.host ?? "*"}:${addr.port || "*"}` : ""}`, (fd) => {
+    const i = inspectFd(fd);
+    return i.type === K().SOCK_STREAM && i.listening === true && inetMatches(i, addr);
+  });
+}
+
+/** A bound UDP socket, optionally on `addr` (UDP sockets never have SO_ACCEPTCONN). */
+export function isUDPListener(addr?: InetAddr): FileTest {
+  return named(`UDP socket${addr ? ` on ${addr.host ?? "*"}:${addr.port || "*"}` : ""}`, (fd) => {
+    const i = inspectFd(fd);
+    return i.type === K().SOCK_DGRAM && (i.port ?? 0) !== 0 && inetMatches(i, addr);
+  });
+}
+
+/** A listening Unix stream socket, optionally bound to `path` (`@name` = abstract). */
+export function isUnixListener(path?: string): FileTest {
+  return named(`Unix listener${path ? ` at ${path}` : ""}`, (fd) => {
+    const i = inspectFd(fd);
+    return i.kind === "socket" && i.family === K().AF_UNIX && i.type === K().SOCK_STREAM && i.listening === true &&
+      (path === undefined || i.path === path);
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * What an fd is, read with fstat/getsockopt/getsockname. Shared by the file tests and by the
+ * "wrong kind" error messages. Never throws: a closed fd is reported as `{ kind: "closed" }`.
+ * @module
+ */
+import { native, K } from "../native/binding.js";
+import { decodeUnixPath } from "../util/unix-path.js";
+
+/** A description of an fd. */
+export interface FdInfo {
+  kind: "closed" | "socket" | "fifo" | "file" | "chardev" | "dir" | "other";
+  dev?: number;
+  ino?: number;
+  /** Socket only: AF_* family, SOCK_* type, SO_ACCEPTCONN, SO_REUSEPORT. */
+  family?: number;
+  type?: number;
+  listening?: boolean;
+  reusePort?: boolean;
+  /** Socket only: local address (inet) or path (`@name` abstract, `""` unnamed). */
+  address?: string;
+  port?: number;
+  path?: string;
+}
+
+/** Reads what `fd` is. */
+export function inspectFd(fd: number): FdInfo {
+  const n = native();
+  const c = K();
+  const st = n.fstat(fd);
+  if (typeof st === "number") return { kind: "closed" };
+  const [mode, dev, ino] = st;
+  const fmt = mode & c.S_IFMT!;
+  const kind: FdInfo["kind"] =
+    fmt === c.S_IFSOCK ? "socket" : fmt === c.S_IFIFO ? "fifo" : fmt === c.S_IFREG ? "file" : fmt === c.S_IFCHR ? "chardev" : fmt === c.S_IFDIR ? "dir" : "other";
+  const info: FdInfo = { kind, dev, ino };
+  if (kind !== "socket") return info;
+  info.type = n.getsockopt(fd, c.SOL_SOCKET!, c.SO_TYPE!);
+  info.listening = n.getsockopt(fd, c.SOL_SOCKET!, c.SO_ACCEPTCONN!) === 1;
+  info.reusePort = n.getsockopt(fd, c.SOL_SOCKET!, c.SO_REUSEPORT!) === 1;
+  const a = n.getsockname(fd);
+  if (typeof a !== "number") {
+    info.family = a.family;
+    if (a.address !== undefined) info.address = a.address;
+    if (a.port !== undefined) info.port = a.port;
+    if (a.path !== undefined) info.path = decodeUnixPath(a.path);
+  }
+  return info;
+}
+
+/** A short human description: "TCP listener on 127.0.0.1:80", "UDP socket on [::]:53", "FIFO". */
+export function describeFd(fd: number): string {
+  const i = inspectFd(fd);
+  const c = K();
+  if (i.kind !== "socket") return i.kind === "closed" ? `fd ${fd} (not open)` : i.kind === "fifo" ? "a FIFO" : `a ${i.kind}`;
+  const typeName = i.type === c.SOCK_STREAM ? "stream" : i.type === c.SOCK_DGRAM ? "datagram" : i.type === c.SOCK_SEQPACKET ? "seqpacket" : `type-${i.type}`;
+  if (i.family === c.AF_INET || i.family === c.AF_INET6) {
+    const proto = i.type === c.SOCK_STREAM ? "TCP" : i.type === c.SOCK_DGRAM ? "UDP" : `inet ${typeName}`;
+    const host = i.family === c.AF_INET6 ? `[${i.address}]` : i.address;
+    return `a ${proto} ${i.listening ? "listener" : "socket"} on ${host}:${i.port}`;
+  }
+  if (i.family === c.AF_UNIX) return `a Unix ${typeName} ${i.listening ? "listener" : "socket"} at ${i.path || "(unnamed)"}`;
+  return `a socket of family ${i.family}`;
+}

@@ -1,0 +1,139 @@
+/**
+ * The fd pool, the seed's model of a daemon's file descriptors:
+ *  - available: inherited fds (or, after reset(), formerly active ones) not yet taken;
+ *  - active: CLOEXEC dups of what the program uses now, under a name, ready to hand to a
+ *    successor process or to the service manager's FD store;
+ *  - locks: flock-ed lock files of Unix sockets, paired with their socket by path.
+ * The pool owns every fd it lists and closes each exactly once.
+ * @module
+ */
+import { readlinkSync } from "node:fs";
+import { SdError } from "../errors.js";
+import { check, native } from "../native/binding.js";
+import { fdOf, type FdTarget } from "./targets.js";
+
+/** A file-descriptor test (see the `is*` functions); true when the fd qualifies. */
+export type FileTest = ((fd: number) => boolean) & { description?: string };
+
+/** The reserved fd name under which lock files of flock-owned Unix sockets travel. */
+export const LOCK_FD_NAME = "sdkit-lock";
+
+/** An fd in the pool. `lockFd` is the lock file travelling with a Unix socket, if any. */
+export interface PoolEntry { fd: number; name: string; lockFd?: number }
+interface ActiveEntry extends PoolEntry { target?: unknown }
+
+/** Lowest fd for dups: keeps 0-2 free for stdio. */
+const MIN_DUP_FD = 3;
+
+export class FdPool {
+  private available: PoolEntry[] = [];
+  private active: ActiveEntry[] = [];
+  private locks: number[] = [];
+  private seeded = false;
+
+  /** `seed` supplies the inherited fds on first use (activation, or nothing in tests). */
+  constructor(private readonly seed: () => PoolEntry[]) {}
+
+  private ensure(): void {
+    if (this.seeded) return;
+    const entries = this.seed();
+    this.seeded = true; // only after a successful seed: an activation error repeats until fixed
+    for (const e of entries) {
+      if (e.name === LOCK_FD_NAME) this.locks.push(e.fd);
+      else this.available.push(e);
+    }
+  }
+
+  /** Takes the first available fd with this name (`""` = any) passing every test. The caller owns it. */
+  fileWith(name: string, ...tests: FileTest[]): PoolEntry | undefined {
+    this.ensure();
+    const i = this.available.findIndex((e) => (name === "" || e.name === name) && tests.every((t) => safeTest(t, e.fd)));
+    if (i < 0) return undefined;
+    return this.available.splice(i, 1)[0];
+  }
+
+  /** Available fds with this name (for "exists but wrong kind" diagnostics); not taken. */
+  peek(name: string): readonly PoolEntry[] {
+    this.ensure();
+    return this.available.filter((e) => name === "" || e.name === name);
+  }
+
+  /** Removes and returns an inherited lock fd whose file is `lockPath`. */
+  takeLock(lockPath: string): number | undefined {
+    this.ensure();
+    const i = this.locks.findIndex((fd) => fdPath(fd) === lockPath);
+    return i < 0 ? undefined : this.locks.splice(i, 1)[0];
+  }
+
+  /**
+   * Tracks a CLOEXEC dup of `target`'s fd as active under `name`; returns the dup. Closing
+   * `target` later does not close the dup. `lockFd` (ownership passes to the pool) travels with it.
+   */
+  exportFd(name: string, target: FdTarget, lockFd?: number): number {
+    this.ensure();
+    const src = fdOf(target);
+    const dup = check(native().dupCloexec(src, MIN_DUP_FD), "dup", `fd ${src}`, "export an open fd", { fd: src });
+    this.active.push({ fd: dup, name, target, ...(lockFd !== undefined ? { lockFd } : {}) });
+    return dup;
+  }
+
+  /** Closes the tracked dup(s) for a name (all of them) or for the exact exported object. Returns how many. */
+  forget(nameOrTarget: string | FdTarget): number {
+    const hit = (e: ActiveEntry) => (typeof nameOrTarget === "string" ? e.name === nameOrTarget : e.target === nameOrTarget);
+    const gone = this.active.filter(hit);
+    this.active = this.active.filter((e) => !hit(e));
+    for (const e of gone) closeEntry(e);
+    return gone.length;
+  }
+
+  /** Closes every available fd and unclaimed lock (inherited but never taken). */
+  cleanup(): void {
+    this.ensure();
+    for (const e of this.available) closeEntry(e);
+    for (const fd of this.locks) native().close(fd);
+    this.available = [];
+    this.locks = [];
+  }
+
+  /** cleanup(), then the active set becomes the available pool, names and locks kept. */
+  reset(): void {
+    this.cleanup();
+    this.available = this.active.map(({ fd, name, lockFd }) => ({ fd, name, ...(lockFd !== undefined ? { lockFd } : {}) }));
+    this.active = [];
+  }
+
+  /** The active fds, in export order. */
+  activeFds(): { name: string; fd: number }[] {
+    return this.active.map(({ name, fd }) => ({ name, fd }));
+  }
+
+  /** Active fds including lock fds (under {@link LOCK_FD_NAME}), as handed to successors and the FD store. */
+  handoverFds(): { name: string; fd: number }[] {
+    const out: { name: string; fd: number }[] = [];
+    for (const e of this.active) {
+      out.push({ name: e.name, fd: e.fd });
+      if (e.lockFd !== undefined) out.push({ name: LOCK_FD_NAME, fd: e.lockFd });
+    }
+    return out;
+  }
+}
+
+function safeTest(t: FileTest, fd: number): boolean {
+  try { return t(fd) === true; } catch { return false; }
+}
+
+function closeEntry(e: PoolEntry): void {
+  native().close(e.fd);
+  if (e.lockFd !== undefined) native().close(e.lockFd);
+}
+
+function fdPath(fd: number): string | undefined {
+  try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return undefined; }
+}
+
+/** Throws unless `name` can travel in LISTEN_FDNAMES / FDNAME (no ':', printable, ≤ 255). */
+export function assertFdName(name: string): void {
+  if (name.length > 255 || /[:\x00-\x1f\x7f]/.test(name)) {
+    throw new SdError("ERR_SD_INVALID_ARG", `fd name ${JSON.stringify(name)} cannot be passed on: names must be at most 255 printable characters without ':' (systemd's FileDescriptorName= rules).`);
+  }
+}
