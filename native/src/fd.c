@@ -21,6 +21,15 @@ static napi_value js_dup_cloexec(napi_env env, napi_callback_info info) {
   return sdk_int(env, sdk_dup_cloexec(fd, min));
 }
 
+/* dup2(old, new): the new fd is NOT close-on-exec, which is what re-exec needs (fds at 3..). */
+static napi_value js_dup2(napi_env env, napi_callback_info info) {
+  ARGS(2); FD_ARG(0, oldfd); FD_ARG(1, newfd);
+  if (oldfd == newfd) { int c = sdk_set_cloexec(newfd, 0); return sdk_int(env, c < 0 ? c : newfd); }
+  int r;
+  do { r = dup2(oldfd, newfd); } while (r < 0 && errno == EINTR);
+  return sdk_int(env, r < 0 ? -errno : r);
+}
+
 static napi_value js_set_cloexec(napi_env env, napi_callback_info info) {
   ARGS(2); FD_ARG(0, fd);
   bool on;
@@ -118,6 +127,7 @@ void sdk_register_fd(napi_env env, napi_value exports) {
   sdk_register(env, exports, "close", js_close);
   sdk_register(env, exports, "dupCloexec", js_dup_cloexec);
   sdk_register(env, exports, "setCloexec", js_set_cloexec);
+  sdk_register(env, exports, "dup2", js_dup2);
   sdk_register(env, exports, "getFlags", js_get_flags);
   sdk_register(env, exports, "setFl", js_set_fl);
   sdk_register(env, exports, "fstat", js_fstat);

@@ -24,6 +24,8 @@ export interface Native {
   close(fd: number): number;
   dupCloexec(fd: number, minFd: number): number;
   setCloexec(fd: number, on: boolean): number;
+  /** dup2: `newFd` becomes a copy of `fd`, without FD_CLOEXEC. Returns newFd or -errno. */
+  dup2(fd: number, newFd: number): number;
   /** `status` 0: F_GETFD, 1: F_GETFL. */
   getFlags(fd: number, status: 0 | 1): number;
   setFl(fd: number, flags: number): number;
