@@ -11,8 +11,13 @@ import type { Env } from "../env.js";
 export const LISTEN_FDS_START = 3;
 /** The variables of the activation protocol; all are removed after parsing. */
 export const LISTEN_VARS = ["LISTEN_PID", "LISTEN_PIDFDID", "LISTEN_FDS", "LISTEN_FDNAMES"] as const;
-/** libsystemd rejects counts that would overflow an int past fd 3. */
-const MAX_FDS = 2147483647 - LISTEN_FDS_START;
+/**
+ * libsystemd accepts up to INT_MAX - 3 and then fails on the first fd that is not open. sdkit
+ * stops at the kernel's default fs.nr_open (2^20) instead: no process can have more fds open
+ * at 3.. than that, and building a names array for 2^31 fds would abort the process (OOM)
+ * rather than throw. The outcome is the same (an error); only the code differs.
+ */
+const MAX_FDS = 1 << 20;
 
 /** How strictly to read the environment. */
 export interface ParseOptions {
@@ -29,21 +34,37 @@ export interface ParseOptions {
 export interface ListenFds { count: number; names: string[] }
 
 const NONE: ListenFds = Object.freeze({ count: 0, names: Object.freeze([]) as unknown as string[] });
-const DECIMAL = /^[0-9]+$/;
+/**
+ * Canonical decimal only. libsystemd's safe_atoi/parse_pid use strtol base 0, which reads
+ * "010" as octal 8; rejecting leading zeros means sdkit never silently counts differently.
+ */
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+/** pid_t is a 32-bit int and pids start at 1 (libsystemd's parse_pid returns -ERANGE otherwise). */
+const PID_MAX = 2 ** 31 - 1;
 
 /**
  * Parses the activation variables. "Not for us" (no `LISTEN_PID`, another pid, another pidfd)
  * is an empty result; malformed values throw {@link ActivationError}.
  */
 export function parseListenFds(env: Env, opts: ParseOptions = {}): ListenFds {
+  const count = parseListenCount(env, opts);
+  return count === 0 ? NONE : { count, names: parseListenNames(env, count) };
+}
+
+/**
+ * `sd_listen_fds`: the count alone (0 = not for us). Split from the names so the caller can
+ * set FD_CLOEXEC on the fds before a names mismatch is reported, in libsystemd's order.
+ */
+export function parseListenCount(env: Env, opts: ParseOptions = {}): number {
   const pidText = env.get("LISTEN_PID");
-  if (pidText === undefined || pidText === "") {
-    if (!opts.relaxed) return NONE;
+  if (pidText === undefined || (pidText === "" && opts.relaxed)) {
+    if (!opts.relaxed) return 0;
   } else {
-    if (!DECIMAL.test(pidText) || Number(pidText) > 2 ** 31) {
+    // An empty LISTEN_PID is malformed in strict mode: libsystemd's parse_pid("") fails.
+    if (!DECIMAL.test(pidText) || Number(pidText) < 1 || Number(pidText) > PID_MAX) {
       throw new ActivationError("ERR_SD_LISTEN_PID", `LISTEN_PID=${JSON.stringify(pidText)} is not a process id: the supervisor must set it to the pid of the process it passes fds to.`);
     }
-    if (Number(pidText) !== env.pid()) return NONE; // the fds were meant for another process (e.g. our parent)
+    if (Number(pidText) !== env.pid()) return 0; // the fds were meant for another process (e.g. our parent)
   }
 
   const pidfdText = env.get("LISTEN_PIDFDID");
@@ -51,25 +72,24 @@ export function parseListenFds(env: Env, opts: ParseOptions = {}): ListenFds {
     if (!DECIMAL.test(pidfdText) || BigInt(pidfdText) >= 2n ** 64n) {
       throw new ActivationError("ERR_SD_LISTEN_PIDFDID", `LISTEN_PIDFDID=${JSON.stringify(pidfdText)} is not a 64-bit decimal inode id.`);
     }
-    if (opts.pidfdInode !== undefined && BigInt(pidfdText) !== opts.pidfdInode) return NONE; // pid reused
+    if (opts.pidfdInode !== undefined && BigInt(pidfdText) !== opts.pidfdInode) return 0; // pid reused
   }
 
   const fdsText = env.get("LISTEN_FDS");
-  if (fdsText === undefined) return NONE;
+  if (fdsText === undefined) return 0;
   if (!DECIMAL.test(fdsText) || Number(fdsText) <= 0 || Number(fdsText) > MAX_FDS) {
-    throw new ActivationError("ERR_SD_LISTEN_FDS", `LISTEN_FDS=${JSON.stringify(fdsText)} must be a positive decimal count of fds passed from fd 3 on.`);
+    throw new ActivationError("ERR_SD_LISTEN_FDS", `LISTEN_FDS=${JSON.stringify(fdsText)} must be a positive decimal count (at most ${MAX_FDS}) of fds passed from fd 3 on.`);
   }
-  const count = Number(fdsText);
+  return Number(fdsText);
+}
 
+/** The names of `count` (> 0) passed fds: `LISTEN_FDNAMES` split on ':', or `"unknown"` each. */
+export function parseListenNames(env: Env, count: number): string[] {
   const namesText = env.get("LISTEN_FDNAMES");
-  let names: string[];
-  if (namesText === undefined) {
-    names = new Array<string>(count).fill("unknown");
-  } else {
-    names = namesText.split(":"); // empty entries are kept, as libsystemd does
-    if (names.length !== count) {
-      throw new ActivationError("ERR_SD_LISTEN_FDNAMES", `LISTEN_FDNAMES has ${names.length} name(s) for LISTEN_FDS=${count} fd(s): give exactly one name per fd, separated by ':' (FileDescriptorName= in the socket unit, --fdname for systemd-socket-activate).`);
-    }
+  if (namesText === undefined) return new Array<string>(count).fill("unknown");
+  const names = namesText.split(":"); // empty entries are kept, as libsystemd does
+  if (names.length !== count) {
+    throw new ActivationError("ERR_SD_LISTEN_FDNAMES", `LISTEN_FDNAMES has ${names.length} name(s) for LISTEN_FDS=${count} fd(s): give exactly one name per fd, separated by ':' (FileDescriptorName= in the socket unit, --fdname for systemd-socket-activate).`);
   }
-  return { count, names };
+  return names;
 }
