@@ -8,7 +8,7 @@
 import { ActivationError, SdError } from "../errors.js";
 import { processEnv, type Env } from "../env.js";
 import { native } from "../native/binding.js";
-import { LISTEN_FDS_START, LISTEN_VARS, parseListenFds, type ListenFds } from "./listen-fds.js";
+import { LISTEN_FDS_START, LISTEN_VARS, parseListenCount, parseListenNames, type ListenFds } from "./listen-fds.js";
 
 /** Activation settings; change them before the first call that reads the environment. */
 export interface ActivationOptions {
@@ -41,18 +41,23 @@ function ownPidfdInode(): bigint | undefined {
   return typeof r === "number" || r[1] !== PIDFS_MAGIC ? undefined : r[0];
 }
 
-/** Applies a parse result: CLOEXEC on every fd; any fd that is not open is an error. */
-function apply(env: Env, opts: Required<ActivationOptions>): ListenFds {
+/**
+ * Parses `env` and applies the result, in libsystemd's order: FD_CLOEXEC on every announced fd
+ * (any fd that is not open is an error), then the names check, and the variables removed
+ * whatever happens. Exported for tests, which run it over an injected {@link Env}.
+ */
+export function applyActivation(env: Env, opts: Required<ActivationOptions>): ListenFds {
   try {
     const pidfdInode = env.get("LISTEN_PIDFDID") !== undefined ? ownPidfdInode() : undefined;
-    const parsed = parseListenFds(env, { relaxed: opts.relaxed, ...(pidfdInode !== undefined ? { pidfdInode } : {}) });
-    for (let i = 0; i < parsed.count; i++) {
+    const count = parseListenCount(env, { relaxed: opts.relaxed, ...(pidfdInode !== undefined ? { pidfdInode } : {}) });
+    for (let i = 0; i < count; i++) {
       const fd = LISTEN_FDS_START + i;
       if (native().setCloexec(fd, true) < 0) {
-        throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${parsed.count} but fd ${fd} is not open: the supervisor passed fewer fds than it announced.`, { fd });
+        throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${count} but fd ${fd} is not open: the supervisor passed fewer fds than it announced.`, { fd });
       }
     }
-    return parsed;
+    // Only now: a names mismatch must not leave the fds inheritable by our children.
+    return { count, names: count === 0 ? [] : parseListenNames(env, count) };
   } finally {
     if (opts.unsetEnv) for (const v of LISTEN_VARS) env.unset(v);
   }
@@ -68,7 +73,7 @@ export function listenFdsWithNames(): { count: number; names: string[] } {
   if (s.error) throw s.error;
   if (!s.result) {
     try {
-      s.result = apply(processEnv, s.options);
+      s.result = applyActivation(processEnv, s.options);
     } catch (e) {
       s.error = e instanceof SdError ? e : new ActivationError("ERR_SD_ACTIVATION", String(e), { cause: e });
       throw s.error;
