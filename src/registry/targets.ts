@@ -25,7 +25,8 @@ export function fdOf(target: FdTarget): number {
   if (typeof target === "number") fd = target;
   else if (target && typeof target === "object") {
     const t = target as { fd?: unknown; _handle?: { fd?: unknown } | null };
-    fd = typeof t.fd === "number" ? t.fd : t._handle?.fd ?? dgramStateFd(target);
+    // dgram first: reading a dgram.Socket's `_handle` emits DEP0112 at the user.
+    fd = typeof t.fd === "number" ? t.fd : dgramStateFd(target) ?? t._handle?.fd;
   }
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
     throw new SdError("ERR_SD_INVALID_ARG", "exportFd() needs an fd number or a listening net.Server, dgram.Socket, net.Socket, FileHandle or sdkit socket: call it after the object is listening/bound.");
