@@ -4,7 +4,7 @@
  * {@link FileTest}: `(fd) => boolean`, with a `description` used in error messages.
  * @module
  */
-import { statSync } from "node:fs";
+import { fstatSync, statSync } from "node:fs";
 import { K } from "../native/binding.js";
 import type { FileTest } from "../registry/pool.js";
 import { inspectFd } from "./inspect.js";
@@ -31,11 +31,22 @@ export function isFifo(path?: string): FileTest {
   });
 }
 
-/** A regular file or character device; with `path`, that file. `sd_is_special`. */
+/**
+ * A regular file or character device; with `path`, that file. `sd_is_special`: regular files
+ * compare inodes, character devices compare `st_rdev` (any node of the same device matches).
+ */
 export function isSpecial(path?: string): FileTest {
   return named(path ? `special file ${path}` : "special file", (fd) => {
     const i = inspectFd(fd);
-    return (i.kind === "file" || i.kind === "chardev") && (path === undefined || sameFile(path, i.dev, i.ino));
+    if (i.kind !== "file" && i.kind !== "chardev") return false;
+    if (path === undefined) return true;
+    if (i.kind === "file") return sameFile(path, i.dev, i.ino);
+    try {
+      const st = statSync(path);
+      return st.isCharacterDevice() && st.rdev === fstatSync(fd).rdev;
+    } catch {
+      return false;
+    }
   });
 }
 
