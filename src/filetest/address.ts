@@ -4,6 +4,7 @@
  * and no address means any listener, abstract ones included.
  * @module
  */
+import { isIPv6, SocketAddress } from "node:net";
 import { K } from "../native/binding.js";
 import type { FileTest } from "../registry/pool.js";
 import { inspectFd, type FdInfo } from "./inspect.js";
@@ -12,13 +13,17 @@ import { named } from "./socket.js";
 /** An IP address to match: omitted host = any host; omitted or 0 port = any port. */
 export interface InetAddr { host?: string; port?: number }
 
-/** Strips IPv4-mapped IPv6 (`::ffff:1.2.3.4`) and lowercases, so equal addresses compare equal. */
+/**
+ * Canonical text of an address, so equal addresses compare equal: IPv6 in inet_ntop's form
+ * (`0:0::1` → `::1`, as getsockname reports it), IPv4-mapped IPv6 (`::ffff:7f00:1`) as IPv4.
+ */
 export function normalizeHost(host: string): string {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  let h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isIPv6(h)) {
+    try { h = new SocketAddress({ address: h, family: "ipv6" }).address; } catch { /* keep as written */ }
+  }
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (m) return m[1]!;
-  if (h === "::0" || h === "0:0:0:0:0:0:0:0") return "::";
-  return h;
+  return m ? m[1]! : h;
 }
 
 function inetMatches(i: FdInfo, addr: InetAddr | undefined): boolean {
