@@ -24,6 +24,8 @@ export interface FdInfo {
 
 /** Reads what `fd` is. */
 export function inspectFd(fd: number): FdInfo {
+  // Not an fd number at all (NaN, 1.5, -1, 2**32): "not open", never a throw or a wrapped fd.
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) return { kind: "closed" };
   const n = native();
   const c = K();
   const st = n.fstat(fd);
