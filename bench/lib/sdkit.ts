@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 /** The sdkit exports the bench uses, and the harness it uses for the systemd scenario. */
-export const FEATURES = ["notify", "NotifyReceiver", "listenTCP", "replaceProcess", "reexec", "signalParentTermination", "drain", "userManager"] as const;
+export const FEATURES = ["notify", "NotifyReceiver", "listenTCP", "replaceProcess", "reexec", "signalParentTermination", "drain", "onShutdown", "userManager"] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export interface SdkitInfo {

@@ -130,8 +130,9 @@ export function timeSeriesChart(opts: { title: string; subtitle: string; panels:
       });
       if (d) out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="${width}"/>`);
     };
-    line(p.max, "#ff7f0e", 1.2);
-    line(p.p99, "#1f77b4", 1.4);
+    // max last: it is >= p99, so both stay visible where they differ.
+    line(p.p99, "#1f77b4", 1.6);
+    line(p.max, "#ff7f0e", 1);
     p.failed.forEach((f, k) => {
       if (f > 0) out.push(`<rect x="${r1(X((k * p.bucketMs) / 1000))}" y="${y0}" width="${r1(Math.max(2, (p.bucketMs / 1000 / durS) * plotW))}" height="${panelH}" fill="#d62728" opacity="${Math.min(0.8, 0.25 + f / 40)}"><title>${f} failed</title></rect>`);
     });
