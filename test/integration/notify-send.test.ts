@@ -12,6 +12,7 @@ import { K, native } from "../../src/native/binding.js";
 import { encodeUnixPath } from "../../src/util/unix-path.js";
 import { assertNoFdLeak } from "../helpers/fd-leak.js";
 import { startPythonReceiver } from "../helpers/python-receiver.js";
+import fc from "fast-check";
 
 const it = (name: string, fn: () => Promise<void>) => test(name, () => assertNoFdLeak(fn));
 const code = (c: string) => (e: unknown) => e instanceof sd.SdError && e.code === c;
@@ -190,4 +191,18 @@ it("pid: sends on behalf of another process (root), and falls back to our own cr
     rx.close();
     await new Promise((r) => { child.once("close", r); child.kill("SIGKILL"); });
   }
+});
+
+it("round trip: hundreds of generated messages reach the python receiver as exactly their assignments", async () => {
+  const py = await startPythonReceiver();
+  try {
+    const env = objectEnv({ NOTIFY_SOCKET: py.address });
+    const key = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,15}$/);
+    const value = fc.string({ unit: "grapheme", maxLength: 40 }).filter((v) => !/[\n\r\0\\]/.test(v));
+    const states = fc.sample(fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 6 }), { numRuns: 300, seed: 42 });
+    for (const s of states) await sd.notify(s, { env });
+    const msgs = await py.waitFor(states.length, 30_000);
+    assert.deepEqual(msgs.map((m) => m.assignments), states);
+    assert.ok(msgs.every((m) => m.pid === process.pid && !m.truncated));
+  } finally { await py.stop(); }
 });

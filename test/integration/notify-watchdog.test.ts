@@ -34,6 +34,7 @@ it("pings at once and then every half interval; a second start returns the same 
     await pingsArrive(c, 4);
     stop();
     assert.equal(watchdogRunning(), false);
+    await sd.barrier(10_000, { env }); // every ping sent so far has been received
     const after = c.pings;
     await sleep(300); // six half-intervals: a running pinger would have pinged
     assert.equal(c.pings, after, "no ping after stop()");
@@ -49,7 +50,7 @@ it("does nothing when the watchdog is not for this process", async () => {
       assert.equal(watchdogRunning(), false);
       stop();
     }
-    await sleep(150);
+    await sd.barrier(10_000, { env: objectEnv({ NOTIFY_SOCKET: c.rx.path }) }); // a started pinger pings at once
     assert.equal(c.pings, 0);
     assert.throws(() => sd.startWatchdog({ env: objectEnv({ WATCHDOG_USEC: "soon" }) }), (e: unknown) => e instanceof sd.SdError && e.code === "ERR_SD_WATCHDOG");
   } finally { sd.stopWatchdog(); c.rx.close(); }
@@ -67,10 +68,11 @@ it("stopping() stops the pinger (and so does any STOPPING=1 sent through notify)
     await pingsArrive(c, 1);
     await sd.notify({ STOPPING: 1 }, { env });
     assert.equal(watchdogRunning(), false);
+    await sd.barrier(10_000, { env });
     const after = c.pings;
     await sleep(300);
     assert.equal(c.pings, after);
-    assert.deepEqual(c.others, ["STOPPING=1\nSTATUS=bye", "STOPPING=1"]);
+    assert.deepEqual(c.others, ["STOPPING=1\nSTATUS=bye", "STOPPING=1", "BARRIER=1"]);
   } finally { sd.stopWatchdog(); c.rx.close(); }
 });
 
