@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -16,12 +17,36 @@ napi_value sdk_int(napi_env env, int64_t v) {
 }
 
 int sdk_arg_int(napi_env env, napi_value v, int *out) {
-  int32_t x;
-  if (napi_get_value_int32(env, v, &x) != napi_ok) {
-    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "expected an integer");
+  double d;
+  /* napi_get_value_int32 would wrap 2**32+1 to 1 and map NaN to 0: check the double first. */
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= INT32_MIN && d <= INT32_MAX) || d != (double)(int32_t)d) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "expected an integer in the int32 range");
     return -1;
   }
-  *out = x;
+  *out = (int32_t)d;
+  return 0;
+}
+
+int sdk_arg_bool(napi_env env, napi_value v, bool *out) {
+  if (napi_get_value_bool(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "expected a boolean");
+    return -1;
+  }
+  return 0;
+}
+
+int sdk_arg_str(napi_env env, napi_value v, char *buf, size_t cap) {
+  size_t full, got;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &full) != napi_ok) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "expected a string");
+    return -1;
+  }
+  if (full >= cap) return 1;
+  napi_get_value_string_utf8(env, v, buf, cap, &got);
+  if (strlen(buf) != got) { /* C would silently stop at the NUL: another path */
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "string contains a NUL byte");
+    return -1;
+  }
   return 0;
 }
 
@@ -87,7 +112,12 @@ napi_value sdk_addr_to_js(napi_env env, const sdk_addr *a) {
 
 int sdk_addr_from_js(napi_env env, napi_value v, sdk_addr *a) {
   napi_value fv, pv;
+  napi_valuetype t;
   int fam;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_object) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "expected an address object");
+    return -1;
+  }
   if (napi_get_named_property(env, v, "family", &fv) != napi_ok || sdk_arg_int(env, fv, &fam) < 0) return -1;
   if (fam == AF_UNIX) {
     void *p;

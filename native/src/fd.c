@@ -33,7 +33,7 @@ static napi_value js_dup2(napi_env env, napi_callback_info info) {
 static napi_value js_set_cloexec(napi_env env, napi_callback_info info) {
   ARGS(2); FD_ARG(0, fd);
   bool on;
-  CHECK(napi_get_value_bool(env, argv[1], &on));
+  if (sdk_arg_bool(env, argv[1], &on) < 0) return NULL;
   return sdk_int(env, sdk_set_cloexec(fd, on));
 }
 
@@ -87,10 +87,10 @@ static napi_value js_pipe2(napi_env env, napi_callback_info info) {
 static napi_value js_mkfifo(napi_env env, napi_callback_info info) {
   ARGS(2);
   char path[4097];
-  size_t len;
-  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len));
-  if (len >= sizeof path - 1) return sdk_int(env, -ENAMETOOLONG);
+  int r = sdk_arg_str(env, argv[0], path, sizeof path);
+  if (r < 0) return NULL;
   FD_ARG(1, mode);
+  if (r > 0) return sdk_int(env, -ENAMETOOLONG);
   return sdk_int(env, mkfifo(path, (mode_t)mode) < 0 ? -errno : 0);
 }
 

@@ -33,7 +33,12 @@
   }
 
 napi_value sdk_int(napi_env env, int64_t v);
+/* Argument readers: each returns 0, or -1 after throwing TypeError ERR_SD_NATIVE_ARGS. */
+/* A number that is exactly an int32 (NaN, 1.5 or 2**32+1 must never become fd 0 or 1). */
 int sdk_arg_int(napi_env env, napi_value v, int *out);
+int sdk_arg_bool(napi_env env, napi_value v, bool *out);
+/* Copies a string without NULs into buf; returns 1 (nothing thrown) if it needs cap bytes or more. */
+int sdk_arg_str(napi_env env, napi_value v, char *buf, size_t cap);
 /* Copies a Buffer/Uint8Array argument: returns its data pointer and length (no copy). */
 int sdk_arg_bytes(napi_env env, napi_value v, void **data, size_t *len);
 /* Reads a JS array of fd numbers into out (at most max). Returns count or -1. */

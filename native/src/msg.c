@@ -2,10 +2,32 @@
  * receiver and UnixDatagramSocket all go through these two functions. */
 #include "glue.h"
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_DGRAM (1 << 20)
+
+/* [pid, uid, gid]: uid/gid are unsigned in the kernel, so values up to 2^32-1 are accepted. */
+static int arg_cred(napi_env env, napi_value v, int cred[3]) {
+  bool is;
+  uint32_t n;
+  if (napi_is_array(env, v, &is) != napi_ok || !is || napi_get_array_length(env, v, &n) != napi_ok || n != 3) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "cred must be [pid, uid, gid]");
+    return -1;
+  }
+  for (uint32_t i = 0; i < 3; i++) {
+    napi_value e;
+    double d;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_double(env, e, &d) != napi_ok ||
+        !(d >= INT32_MIN && d <= UINT32_MAX) || d != (double)(int64_t)d) {
+      napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "cred must be [pid, uid, gid] integers");
+      return -1;
+    }
+    cred[i] = (int)(uint32_t)(int64_t)d;
+  }
+  return 0;
+}
 
 /* sendmsg(fd, data: Buffer, to: addr | null, fds: number[], cred: [pid, uid, gid] | null) */
 static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
@@ -23,20 +45,25 @@ static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
     if (r == -1) { bool p; napi_is_exception_pending(env, &p); if (p) return NULL; }
     if (r < 0) return sdk_int(env, r);
     top = &to;
+  } else if (t != napi_null && t != napi_undefined) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "to must be an address object or null");
+    return NULL;
   }
   int fds[SDK_MAX_FDS];
   uint32_t n;
+  bool is;
+  if (napi_is_array(env, argv[3], &is) != napi_ok || !is) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "fds must be an array of fd numbers");
+    return NULL;
+  }
   CHECK(napi_get_array_length(env, argv[3], &n));
   if (n > SDK_MAX_FDS) return sdk_int(env, -E2BIG);
   int nfds = sdk_arg_fds(env, argv[3], fds, SDK_MAX_FDS);
   if (nfds < 0) return NULL;
   int cred[3], *credp = NULL;
   CHECK(napi_typeof(env, argv[4], &t));
-  if (t == napi_object) {
-    if (sdk_arg_fds(env, argv[4], cred, 3) != 3) {
-      napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "cred must be [pid, uid, gid]");
-      return NULL;
-    }
+  if (t != napi_null && t != napi_undefined) {
+    if (arg_cred(env, argv[4], cred) < 0) return NULL;
     credp = cred;
   }
   return sdk_int(env, sdk_sendmsg(fd, data, len, top, fds, (size_t)nfds, credp, 0));

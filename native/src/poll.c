@@ -78,6 +78,11 @@ static napi_value js_poll_start(napi_env env, napi_callback_info info) {
   ARGS(3);
   int fd, events;
   if (sdk_arg_int(env, argv[0], &fd) < 0 || sdk_arg_int(env, argv[1], &events) < 0) return NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, argv[2], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "expected a callback function");
+    return NULL;
+  }
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   poller *p = calloc(1, sizeof *p);
@@ -136,8 +141,7 @@ static napi_value js_poll_ref(napi_env env, napi_callback_info info) {
   ARGS(2);
   poller *p = arg_poller(env, argv[0]);
   bool on;
-  if (!p) return NULL;
-  CHECK(napi_get_value_bool(env, argv[1], &on));
+  if (!p || sdk_arg_bool(env, argv[1], &on) < 0) return NULL;
   if (p->active) {
     if (on) uv_ref((uv_handle_t *)&p->h);
     else uv_unref((uv_handle_t *)&p->h);
