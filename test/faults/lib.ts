@@ -7,7 +7,12 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 import { K, native } from "../../src/native/binding.js";
 import { encodeUnixPath } from "../../src/util/unix-path.js";
-import { TSX, fixture } from "../helpers/spawn.js";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { fixture } from "../helpers/spawn.js";
+
+/** node + the tsx loader by absolute URL, so a child started in another cwd still finds it. */
+export const TSX_ABS = [process.execPath, "--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href];
 
 export type Step = [string, ...unknown[]];
 export interface StepResult { ok?: unknown; error?: { name: string; code: string | null; sysCode: string | null; message: string } }
@@ -43,7 +48,7 @@ export function startProbe(steps: Step[], opts: ProbeOptions = {}): ChildProcess
   if (opts.listenPid !== undefined) env.LISTEN_PID = opts.listenPid;
   const pidPart = activation && opts.listenPid === undefined ? "LISTEN_PID=$$ " : "";
   const ulimit = opts.nofile !== undefined ? `ulimit -n ${opts.nofile} && ` : "";
-  const argv = [...TSX, fixture("fault-probe.ts"), JSON.stringify(steps)];
+  const argv = [...TSX_ABS, fixture("fault-probe.ts"), JSON.stringify(steps)];
   return spawn("/bin/sh", ["-c", `${ulimit}${pidPart}exec "$0" "$@"`, ...argv], {
     env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe", ...fds],
   });
