@@ -77,12 +77,14 @@ function setup(): void {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  const loadStart = os.loadavg()[0]!;
   installSafetyNet();
   setup();
   const outDir = resolve(args.out ?? (args.quick ? join(benchDir, "results", "quick") : join(benchDir, "results")));
   const chartsDir = join(outDir, "charts");
   mkdirSync(chartsDir, { recursive: true });
   const sdkit = await loadSdkit(root, log);
+  if (loadStart > 1) log(`bench: warning: the 1-min load average is ${loadStart.toFixed(2)} on ${os.cpus().length} cores; other work will skew the numbers`);
   log(`bench: ${args.quick ? "quick" : "full"} run; sdkit ${sdkit.loaded ? `loaded from dist (${Object.entries(sdkit.features).filter(([, v]) => v).map(([k]) => k).join(", ") || "no measured APIs yet"})` : `NOT loaded: ${sdkit.error}`}`);
   const ctx: Ctx = { quick: args.quick, outDir, chartsDir, sdkit, root, benchDir, log };
   const results: ScenarioResult[] = [];
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
       "wrk": version("wrk", ["-v"], /wrk ([^\s]+)/),
     },
     seconds: (Date.now() - started) / 1000,
+    load: [loadStart, os.loadavg()[0]!],
   };
   const md = renderMarkdown(meta, results);
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify({ meta, sdkitFeatures: sdkit.features, results }, null, 2)}\n`);

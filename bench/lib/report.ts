@@ -16,6 +16,8 @@ export interface Meta {
   competitors: Record<string, string>;
   sdkit: string;
   seconds: number;
+  /** 1-minute load average at the start and at the end: other work on the machine skews everything. */
+  load: [number, number];
 }
 
 const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -32,7 +34,7 @@ export function renderMarkdown(meta: Meta, results: ScenarioResult[]): string {
   const out: string[] = [];
   out.push(`# sdkit benchmark (${meta.mode})`, "");
   out.push(`${meta.date}; ${meta.machine}; ${meta.cpus}; kernel ${meta.kernel}; Node ${meta.node}; systemd ${meta.systemd}; sdkit ${meta.sdkit}; ` +
-    `competitors: ${Object.entries(meta.competitors).map(([k, v]) => `${k} ${v}`).join(", ")}. Run time ${Math.round(meta.seconds)} s.`, "");
+    `competitors: ${Object.entries(meta.competitors).map(([k, v]) => `${k} ${v}`).join(", ")}. Run time ${Math.round(meta.seconds)} s; 1-min load average ${meta.load[0].toFixed(2)} at the start, ${meta.load[1].toFixed(2)} at the end.`, "");
   out.push("Ratios are sdkit ÷ competitor on the median unless a column says otherwise: below 1 means sdkit takes less (time, failures), above 1 more (throughput). " +
     "Competitors ran interleaved (A B A B …) with the same payloads, warm-ups and iteration counts.", "");
   const targets = results.flatMap((r) => r.targets);

@@ -40,7 +40,8 @@ export interface Bar { name: string; median?: number; p99?: number; missing?: st
 export interface BarGroup { label: string; bars: Bar[] }
 
 /** Horizontal grouped bars; `log` for values spanning orders of magnitude (notify). */
-export function barChart(opts: { title: string; unit: string; groups: BarGroup[]; log?: boolean; note?: string }): string {
+export function barChart(opts: { title: string; unit: string; groups: BarGroup[]; log?: boolean; note?: string; whisker?: string }): string {
+  const wl = opts.whisker ?? "p99";
   const names = [...new Set(opts.groups.flatMap((g) => g.bars.map((b) => b.name)))];
   const color = (n: string) => PALETTE[names.indexOf(n) % PALETTE.length]!;
   const W = 860, left = 230, right = 40, barH = 16, gap = 6, groupGap = 18, top = 56;
@@ -68,7 +69,7 @@ export function barChart(opts: { title: string; unit: string; groups: BarGroup[]
         if (b.p99 !== undefined && b.p99 > 0) {
           const xp = x(b.p99);
           body.push(`<line x1="${r1(left + w)}" x2="${r1(xp)}" y1="${y + barH / 2}" y2="${y + barH / 2}" stroke="#333"/><line x1="${r1(xp)}" x2="${r1(xp)}" y1="${y + 3}" y2="${y + barH - 3}" stroke="#333"/>`);
-          label += ` (p99 ${fmt(b.p99)})`;
+          label += ` (${wl} ${fmt(b.p99)})`;
         }
         const lx = Math.max(left + w, b.p99 ? x(b.p99) : 0) + 4;
         body.push(lx > W - 150 ? text(left + w - 4, y + barH - 4, label, { anchor: "end", size: 10, fill: "#fff" }) : text(lx, y + barH - 4, label, { size: 10 }));
@@ -81,7 +82,7 @@ export function barChart(opts: { title: string; unit: string; groups: BarGroup[]
   const grid = ticks.map((t) => `<line x1="${r1(x(t))}" x2="${r1(x(t))}" y1="${top - 6}" y2="${y - groupGap}" stroke="#ddd"/>${text(x(t), y - groupGap + 14, tickLabel(t), { anchor: "middle", size: 10, fill: "#555" })}`);
   return svgDoc(W, H, [
     text(10, 22, opts.title, { size: 15, weight: "bold" }),
-    text(10, 40, `${opts.unit}${opts.log ? ", log scale" : ""}; bar = median, whisker = p99${opts.note ? ` — ${opts.note}` : ""}`, { size: 11, fill: "#555" }),
+    text(10, 40, `${opts.unit}${opts.log ? ", log scale" : ""}; bar = median, whisker = ${wl}${opts.note ? ` — ${opts.note}` : ""}`, { size: 11, fill: "#555" }),
     ...grid,
     ...body,
   ]);

@@ -62,7 +62,7 @@ export async function throughputScenario(ctx: Ctx): Promise<ScenarioResult> {
   const rr = ratio(sd.median, base.median);
   const chart = "charts/throughput.svg";
   writeFileSync(join(ctx.outDir, chart), barChart({
-    title: "Inherited vs fresh listener: HTTP hello throughput", unit: `requests/s (${tool}, ${cfg.conns} keep-alive connections, ${cfg.seconds} s runs)`, note: "whisker = best run",
+    title: "Inherited vs fresh listener: HTTP hello throughput", unit: `requests/s (${tool}, ${cfg.conns} keep-alive connections, ${cfg.seconds} s runs)`, whisker: "best run",
     groups: [{ label: "requests/s, median of runs", bars: COMPETITORS.map((c) => { const s = rps(c.name); return s.n ? { name: c.name, median: s.median, p99: s.max } : { name: c.name, missing: "not available" }; }) }],
   }));
   return {
