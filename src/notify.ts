@@ -14,6 +14,7 @@ export type { NotifyState, NotifyValue, ParsedNotifyMessage } from "./notify/mes
 export { parseNotifySocket } from "./notify/address.js";
 export type { NotifyAddress } from "./notify/address.js";
 export { fdStoreMessages } from "./notify/fdstore.js";
+export type { OutMessage } from "./notify/transport.js";
 export type { FdStoreEntry } from "./notify/fdstore.js";
 export { NotifyReceiver } from "./notify/receiver.js";
 export type { NotifyReceiverOptions, ReceivedNotifyMessage } from "./notify/receiver.js";
