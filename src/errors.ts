@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   ERR_SD_REPLACE_TIMEOUT: "The replacement process did not become ready in time.",
   ERR_SD_SOCKET_CLOSED: "The socket was already closed.",
   ERR_SD_SYSCALL: "A system call failed.",
+  ERR_SD_TIMEOUT: "A wait for another process (readiness, a message) timed out.",
   ERR_SD_TOO_MANY_FDS: "More file descriptors than one message can carry.",
   ERR_SD_UNLINK_REFUSED: "The path exists and is not a socket sdkit may remove.",
   ERR_SD_UNSUPPORTED: "The feature is not supported on this platform or Node.js version.",

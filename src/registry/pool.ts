@@ -131,9 +131,12 @@ function fdPath(fd: number): string | undefined {
   try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return undefined; }
 }
 
-/** Throws unless `name` can travel in LISTEN_FDNAMES / FDNAME (no ':', printable, ≤ 255). */
+/**
+ * Throws unless `name` can travel in LISTEN_FDNAMES / FDNAME: systemd's `fdname_is_valid`,
+ * i.e. 1-255 printable ASCII characters (0x20-0x7e) without ':'.
+ */
 export function assertFdName(name: string): void {
-  if (name.length > 255 || /[:\x00-\x1f\x7f]/.test(name)) {
-    throw new SdError("ERR_SD_INVALID_ARG", `fd name ${JSON.stringify(name)} cannot be passed on: names must be at most 255 printable characters without ':' (systemd's FileDescriptorName= rules).`);
+  if (name.length === 0 || name.length > 255 || /[^\x20-\x7e]|:/.test(name)) {
+    throw new SdError("ERR_SD_INVALID_ARG", `fd name ${JSON.stringify(name)} cannot be passed on: names must be 1-255 printable ASCII characters without ':' (systemd's FileDescriptorName= rules).`);
   }
 }
