@@ -14,6 +14,7 @@
  * @module
  */
 import { accessSync, constants as fsConstants } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { SdError } from "../errors.js";
 import { K, check, native } from "../native/binding.js";
 import { defaultPool } from "../registry/default.js";
@@ -94,7 +95,7 @@ export function reexec(opts: ReexecOptions = {}): never {
     const pexecve = (process as unknown as { execve?: ExecveFn }).execve;
     if (typeof pexecve === "function") pexecve(program[0]!, program, env);
     const r = n.execve(program[0]!, program, envList(env));
-    failure = check(r, "execve", program[0]!);
+    failure = errnoName(r);
   } catch (e) {
     failure = e;
   }
@@ -102,7 +103,14 @@ export function reexec(opts: ReexecOptions = {}): never {
   restore(saved, stdioFlags, top, fds);
   for (const s of sources) n.close(s);
   if (process.cwd() !== cwd) process.chdir(cwd);
-  throw new SdError("ERR_SD_EXEC", `reexec(): execve ${program[0]} failed (${(failure as Error)?.message ?? String(failure)}); every fd was restored and this process keeps running.`, { cause: failure });
+  const why = typeof failure === "string" ? failure : (failure as Error)?.message ?? String(failure);
+  throw new SdError("ERR_SD_EXEC", `reexec(): execve ${program[0]} failed (${why}); every fd was restored and this process keeps running.`, typeof failure === "string" ? { syscall: "execve", sysCode: failure, path: program[0]! } : { cause: failure, path: program[0]! });
+}
+
+/** The errno name of a negative result, also for codes libuv has no name for (ENOEXEC). */
+function errnoName(ret: number): string {
+  for (const [name, num] of Object.entries(osConstants.errno)) if (num === -ret) return name;
+  return `errno ${-ret}`;
 }
 
 function restore(saved: Saved[], stdio: { fd: number; fdFlags: number; flFlags: number }[], top: number, fds: readonly NamedFd[]): void {

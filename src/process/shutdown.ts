@@ -10,7 +10,7 @@ import { stopping } from "../notify.js";
 import { isPendingSuccessor } from "./child.js";
 import { drain } from "./drain.js";
 import { replaceProcess, replacementStatus, settleReplacement, type ReplaceOptions } from "./parent.js";
-import { reexec } from "./reexec.js";
+import { checkReexec, reexec, type ReexecOptions } from "./reexec.js";
 
 /** Why the process is shutting down, as passed to {@link ShutdownOptions.beforeExit}. */
 export interface ShutdownReason {
@@ -44,8 +44,10 @@ export interface ShutdownOptions {
    * @default "replace"
    */
   replaceMode?: "replace" | "reexec";
-  /** Options for the replacement; `reload` defaults to true here (a signal-triggered reload). */
+  /** Options for `replaceMode: "replace"`; `reload` defaults to true here (a signal-triggered reload). */
   replaceOptions?: ReplaceOptions;
+  /** Options for `replaceMode: "reexec"`. */
+  reexecOptions?: ReexecOptions;
   /** Called when a replacement fails (this process keeps serving). @default process.emitWarning */
   onError?: (err: Error) => void;
 }
@@ -93,8 +95,17 @@ export function onShutdown(opts: ShutdownOptions | ((reason: ShutdownReason) => 
     replacing = true;
     try {
       if (o.replaceMode === "reexec") {
+        checkReexec(o.reexecOptions); // fail before draining, while the servers still accept
         await Promise.all((o.servers ?? []).map((s) => drain(s, o.graceMs === undefined ? {} : { graceMs: o.graceMs })));
-        reexec();
+        try {
+          reexec(o.reexecOptions);
+        } catch (e) {
+          // The servers are closed and execve failed after the checks: nothing serves any more.
+          // Exit so the supervisor (systemd Restart=) starts afresh; the sockets stay queued if
+          // they are socket-activated.
+          report(o, e);
+          process.exit(1);
+        }
       } else {
         await replaceProcess("SIGTERM", undefined, { reload: true, ...o.replaceOptions });
       }

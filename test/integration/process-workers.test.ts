@@ -1,0 +1,73 @@
+// startWorkers(2) under sustained load: a primary holds the listener (never accepting), two
+// workers accept on the same socket, and SIGUSR2 rolls them one at a time. N rolling
+// replacements (SDKIT_PROCESS_ROLLS, default 10, i.e. 20 worker replacements) with zero failed
+// requests; then a worker killed with SIGKILL is respawned in its slot, and stopping the primary
+// stops every worker.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fdSnapshot } from "../helpers/fd-leak.js";
+import { alive, startDaemon, startLoad, stopDaemon, waitGone, type Ev } from "../fixtures/process-harness.js";
+
+const ROLLS = Number(process.env.SDKIT_PROCESS_ROLLS ?? 10);
+
+test(`${ROLLS} rolling replacements of 2 workers under keep-alive and new-connection load: zero failures`, { timeout: 900_000 }, async () => {
+  const checkFds = fdSnapshot();
+  const daemon = startDaemon({ PROC_MODE: "primary" });
+  const { events } = daemon;
+  let primary: number | undefined;
+  let workers: number[] = [];
+  try {
+    const first = await events.waitFor((e) => e.ev === "ready" && e.primary === true, 60_000, "primary ready");
+    primary = first.pid;
+    workers = first.workers as number[];
+    assert.equal(workers.length, 2);
+    const ka = await startLoad(first.port as number, "ka");
+    const close = await startLoad(first.port as number, "close", ["--slow", "10"]);
+    await new Promise((r) => setTimeout(r, 500));
+
+    const everyWorker = new Set(workers);
+    for (let i = 1; i <= ROLLS; i++) {
+      const seen = events.all.length;
+      process.kill(primary, "SIGUSR2");
+      const r = await events.waitFor((e: Ev) => events.all.indexOf(e) >= seen && e.pid === primary && (e.ev === "rolled" || e.ev === "replace-failed"), 120_000, `roll ${i}`);
+      assert.equal(r.ev, "rolled", JSON.stringify(r));
+      const next = r.workers as number[];
+      assert.equal(next.length, 2);
+      for (const old of workers) {
+        assert.ok(!next.includes(old), `worker ${old} was replaced`);
+        assert.equal(alive(old), false, `old worker ${old} has exited when the roll completes`);
+      }
+      workers = next;
+      for (const w of workers) everyWorker.add(w);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const [rk, rc] = await Promise.all([ka.stop(), close.stop()]);
+    console.log(`workers x${ROLLS} rolls: keep-alive ${JSON.stringify({ ...rk, pidList: undefined })}; new-connection ${JSON.stringify({ ...rc, pidList: undefined })}`);
+    assert.equal(rk.errorCount, 0, `keep-alive load saw failures: ${JSON.stringify(rk)}`);
+    assert.equal(rc.errorCount, 0, `new-connection load saw failures: ${JSON.stringify(rc)}`);
+    assert.ok(!rc.pidList!.includes(primary), "the primary never accepts");
+    assert.ok(rc.pidList!.every((p) => everyWorker.has(p)), "only workers answered");
+    assert.ok(rc.pidList!.length >= everyWorker.size - 2, `most worker generations answered (${rc.pidList!.length} of ${everyWorker.size})`);
+    assert.equal(events.all.filter((e) => e.ev === "worker-exit").length, 0, "no worker exited unexpectedly");
+
+    // A crashed worker is respawned in its slot.
+    const [victim, survivor] = workers as [number, number];
+    const seen = events.all.length;
+    process.kill(victim, "SIGKILL");
+    const gone = await events.waitFor((e) => events.all.indexOf(e) >= seen && e.ev === "worker-exit", 30_000, "worker-exit");
+    assert.equal(gone.worker, victim);
+    assert.equal(gone.signal, "SIGKILL");
+    const respawned = await events.waitFor((e) => events.all.indexOf(e) >= seen && e.ev === "ready" && e.slot === gone.slot, 60_000, "respawned worker");
+    assert.notEqual(respawned.pid, victim);
+    workers = [respawned.pid, survivor];
+
+    // Stopping the primary stops the workers.
+    process.kill(primary, "SIGTERM");
+    await events.waitFor((e) => e.pid === primary && e.ev === "exit", 60_000, "primary exit");
+    for (const w of [...workers, primary]) await waitGone(w, 30_000);
+  } finally {
+    for (const w of workers) if (alive(w)) process.kill(w, "SIGKILL");
+    await stopDaemon(daemon, primary);
+  }
+  checkFds();
+});
