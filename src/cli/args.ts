@@ -13,6 +13,8 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Placeholder shown in the help (`ADDR` → `--listen=ADDR`). */
   arg?: string;
+  /** A string option whose value is optional (`--pid` or `--pid=PID`, as getopt's optional_argument): bare, it parses as "". */
+  optionalValue?: boolean;
   help: string;
 }
 
@@ -30,7 +32,8 @@ export function usageError(message: string): SdError {
 function takesValue(table: OptionTable, arg: string): boolean {
   if (arg.startsWith("--")) {
     if (arg.includes("=")) return false;
-    return table[arg.slice(2)]?.type === "string";
+    const o = table[arg.slice(2)];
+    return o?.type === "string" && !o.optionalValue;
   }
   // A short bundle (-ad, -lADDR): the first string option consumes the rest or the next arg.
   for (let i = 1; i < arg.length; i++) {
@@ -62,6 +65,9 @@ export function parseOptions(args: string[], table: OptionTable, allowPositional
   for (const [name, o] of Object.entries(table)) {
     options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
+  // Optional values exist only in the --name=VALUE form; a bare --name means "no value" ("").
+  const end = args.indexOf("--") < 0 ? args.length : args.indexOf("--");
+  args = args.map((a, i) => (i < end && a.startsWith("--") && table[a.slice(2)]?.optionalValue ? `${a}=` : a));
   try {
     const r = parseArgs({ args, options, strict: true, allowPositionals });
     return { values: r.values as Values, positionals: r.positionals };
@@ -75,7 +81,8 @@ export function parseOptions(args: string[], table: OptionTable, allowPositional
 /** Formats the option table as help lines (`  -l --listen=ADDR   text`). */
 export function formatOptions(table: OptionTable): string {
   const rows = Object.entries(table).map(([name, o]) => {
-    const left = `${o.short ? `-${o.short} ` : "   "}--${name}${o.type === "string" ? `=${o.arg ?? "VALUE"}` : ""}`;
+    const value = o.type !== "string" ? "" : o.optionalValue ? `[=${o.arg ?? "VALUE"}]` : `=${o.arg ?? "VALUE"}`;
+    const left = `${o.short ? `-${o.short} ` : "   "}--${name}${value}`;
     return [left, o.help] as const;
   });
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;

@@ -5,9 +5,12 @@ import { SdError } from "../../src/errors.js";
 import { parseOptions, parseTimespan, splitAtCommand, type OptionTable } from "../../src/cli/args.js";
 import { ACTIVATE_HELP, ACTIVATE_OPTIONS, parseActivate } from "../../src/cli/activate.js";
 import { UNIT_HELP, UNIT_OPTIONS } from "../../src/cli/unit.js";
+import { NOTIFY_HELP, NOTIFY_OPTIONS, parseNotify } from "../../src/cli/notify.js";
+import { RUN_HELP, RUN_OPTIONS, parseRun } from "../../src/cli/run.js";
+import { restartDelay } from "../../src/cli/run-supervisor.js";
 
 /** Every (help text, option table) pair; the notify and run commands register theirs too. */
-const HELPS: [string, string, OptionTable][] = [["activate", ACTIVATE_HELP, ACTIVATE_OPTIONS], ["unit", UNIT_HELP, UNIT_OPTIONS]];
+const HELPS: [string, string, OptionTable][] = [["activate", ACTIVATE_HELP, ACTIVATE_OPTIONS], ["unit", UNIT_HELP, UNIT_OPTIONS], ["notify", NOTIFY_HELP, NOTIFY_OPTIONS], ["run", RUN_HELP, RUN_OPTIONS]];
 
 const usage = (e: unknown) => e instanceof SdError && e.code === "ERR_SD_CLI_USAGE";
 
@@ -36,7 +39,8 @@ test("time spans", () => {
 
 test("every help text lists exactly the options its parser accepts", () => {
   for (const [name, help, table] of HELPS) {
-    const section = help.slice(help.indexOf("Options:"), help.indexOf("\n\n", help.indexOf("Options:")));
+    const start = help.indexOf("Options:") >= 0 ? help.indexOf("Options:") : help.indexOf("\n  -h");
+    const section = help.slice(start, help.indexOf("\n\n", start + 2));
     const mentioned = new Set([...section.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]!));
     assert.deepEqual(mentioned, new Set(Object.keys(table)), `${name}: options in help vs parser`);
     for (const [long, o] of Object.entries(table)) {
@@ -46,4 +50,35 @@ test("every help text lists exactly the options its parser accepts", () => {
       assert.doesNotThrow(() => parseOptions(args, table), `${name} --${long}`);
     }
   }
+});
+
+test("sdkit notify: systemd-notify's message order and flags", () => {
+  const plan = parseNotify(["--ready", "--status=up", "--pid", "X_A=1"], 4242);
+  assert.ok(typeof plan === "object");
+  assert.deepEqual(plan.assignments, [["READY", "1"], ["STATUS", "up"], ["MAINPID", "4242"], ["X_A", "1"]]);
+  assert.equal(plan.credPid, 4242);
+  assert.equal(plan.barrierMs, undefined, "no barrier unless asked");
+  const p2 = parseNotify(["--pid=77", "--barrier", "--reloading", "--no-block"], 1);
+  assert.ok(typeof p2 === "object");
+  assert.deepEqual(p2.assignments.map(([k]) => k), ["RELOADING", "MONOTONIC_USEC", "MAINPID"]);
+  assert.deepEqual([p2.credPid, p2.barrierMs], [77, 5000]);
+  assert.equal((parseNotify(["--barrier=250", "A=1"], 1) as { barrierMs: number }).barrierMs, 250);
+  for (const bad of [["--pid=abc"], ["--pid=0"], ["NOEQUALS"], ["=x"], ["--barrier=soon"]]) assert.throws(() => parseNotify(bad, 1), usage, bad.join(" "));
+});
+
+test("sdkit run: defaults and checks", () => {
+  const c = parseRun(["-l", "127.0.0.1:0", "-l", "@x", "--fdname", "web", "--watchdog-sec", "2s", "prog", "--flag"]);
+  assert.ok(typeof c === "object");
+  assert.deepEqual(c.options.command, ["prog", "--flag"]);
+  assert.deepEqual(c.names, ["web", "web"]);
+  assert.equal(c.options.watchdogUsec, 2_000_000);
+  assert.deepEqual([c.options.type, c.options.notifyAccess, c.options.restart, c.options.fdstoreMax, c.options.restartDelayMs], ["notify", "main", "on-failure", 0, 100]);
+  assert.deepEqual((parseRun(["-l", "1", "-l", "2", "p"]) as { names: string[] }).names, ["unknown", "unknown"]);
+  for (const bad of [[], ["--type=forking", "p"], ["--restart=sometimes", "p"], ["-l", "1", "-l", "2", "--fdname=a:b:c", "p"], ["--notify-socket=rel", "p"], ["--watchdog-sec=soon", "p"]]) {
+    assert.throws(() => parseRun(bad), usage, bad.join(" "));
+  }
+});
+
+test("restart back-off doubles per consecutive failure and is capped", () => {
+  assert.deepEqual([1, 2, 3, 4, 10, 100].map((n) => restartDelay(100, 30_000, n)), [100, 200, 400, 800, 30_000, 30_000]);
 });
