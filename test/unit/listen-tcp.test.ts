@@ -173,3 +173,18 @@ test("forgetOnClose drops the exported dup when the server closes", scenario(asy
   await closeServer(s);
   assert.equal(sd.activeFds().length, 0);
 }));
+
+test("host names: 'localhost' is resolved to create, and matches either loopback when inheriting", scenario(async () => {
+  const created = await sd.listenTCP({ host: "localhost", port: 0 });
+  assert.match((created.address() as net.AddressInfo).address, /^(127\.0\.0\.1|::1)$/);
+  await closeServer(created);
+  sd.forget(created);
+  const raw = rawTcpListener("::1");
+  const port = portOf(raw);
+  inherit([{ name: "x", fd: raw }]);
+  const s = await sd.listenTCP({ host: "localhost", port });
+  assert.equal(portOfServer(s), port);
+  assert.deepEqual(sd.activeFds().map((a) => a.name), ["x"]);
+  await closeServer(s);
+  await rejectsWith(sd.listenTCP({ host: "no-such-host.invalid", port: 0 }), "ERR_SD_INVALID_ARG", "no-such-host.invalid");
+}));
