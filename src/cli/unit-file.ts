@@ -48,10 +48,14 @@ export interface UnitSpec {
 /** One generated file. */
 export interface UnitFile { name: string; text: string }
 
-/** Settings that harden a typical Node service. MemoryDenyWriteExecute= is left out: V8's JIT needs W+X pages. */
+/**
+ * Settings that harden a typical Node service. Left out on purpose: MemoryDenyWriteExecute=
+ * (V8's JIT needs W+X pages) and ProtectKernelTunables= (its /proc and /sys remounts fail with
+ * 226/NAMESPACE in some VMs and containers, which would make the unit fail to start at all).
+ */
 export const HARDENING: [string, string][] = [
   ["NoNewPrivileges", "yes"], ["PrivateTmp", "yes"], ["ProtectSystem", "strict"], ["ProtectHome", "read-only"],
-  ["ProtectKernelTunables", "yes"], ["ProtectKernelModules", "yes"], ["ProtectControlGroups", "yes"],
+  ["ProtectKernelModules", "yes"], ["ProtectControlGroups", "yes"],
   ["RestrictSUIDSGID", "yes"], ["RestrictRealtime", "yes"], ["RestrictNamespaces", "yes"],
   ["LockPersonality", "yes"], ["SystemCallArchitectures", "native"],
 ];
