@@ -35,9 +35,14 @@ export interface CommonListenOptions {
 /** A `net.Server` (also `http`, `https`, `http2` servers) or a request handler such as an Express app. */
 export type ServerOrHandler = net.Server | http.RequestListener;
 
-/** Validates a name up front, so nothing is created under a name that cannot be exported. */
-export function checkName(name: string | undefined): void {
-  if (name !== undefined) assertFdName(name);
+/**
+ * Validates a name up front, so nothing is created under a name that cannot be exported.
+ * Returns it, with `""` (the registry's "any name") turned into undefined.
+ */
+export function checkName(name: string | undefined): string | undefined {
+  if (name === undefined || name === "") return undefined;
+  assertFdName(name);
+  return name;
 }
 
 /**

@@ -37,22 +37,24 @@ export interface ListenFifoOptions extends CommonListenOptions {
  * (the name or the path is something else), ERR_SD_PERMISSION
  */
 export async function listenFifo(opts: ListenFifoOptions): Promise<net.Socket> {
-  checkName(opts.name);
+  const name = checkName(opts.name);
   const path = opts.path === "" ? undefined : opts.path;
-  const inherited = takeInherited(opts.name, [isFifo(path)], `a FIFO${path ? ` at ${path}` : ""}`);
+  const inherited = takeInherited(name, [isFifo(path)], `a FIFO${path ? ` at ${path}` : ""}`);
   let fd: number;
-  let name: string;
+  let exportName: string;
   let lockFd: number | undefined;
   if (inherited) {
     lockFd = inherited.lockFd;
     fd = inherited.fd;
-    name = opts.name ?? inherited.name;
+    exportName = name ?? inherited.name;
   } else {
     if (path === undefined) {
-      throw new SdError("ERR_SD_NO_SUCH_FD_NAME", `listenFifo: no inherited fd is named "${opts.name ?? ""}" and no path was given to open a FIFO: check FileDescriptorName= or pass a path.`);
+      throw new SdError("ERR_SD_NO_SUCH_FD_NAME", name
+        ? `listenFifo: no inherited fd is named "${name}" and no path was given to open a FIFO: check FileDescriptorName= in the socket unit, or pass a path as a fallback.`
+        : "listenFifo: give a name (an inherited ListenFIFO= fd) or a path.");
     }
     fd = openFifo(path, opts.mode);
-    name = opts.name ?? "fifo";
+    exportName = name ?? "fifo";
   }
   let sock: net.Socket;
   try {
@@ -62,7 +64,7 @@ export async function listenFifo(opts: ListenFifoOptions): Promise<net.Socket> {
     if (lockFd !== undefined) native().close(lockFd);
     throw new SdError("ERR_SD_SYSCALL", `Node could not open the FIFO ${path ?? `fd ${fd}`} as a stream: ${(e as Error).message}`, { cause: e, fd });
   }
-  return exportTracked(name, sock, lockFd, opts.forgetOnClose);
+  return exportTracked(exportName, sock, lockFd, opts.forgetOnClose);
 }
 
 /** mkfifo when missing, check the kind (never following a symlink), open O_RDWR|O_NONBLOCK. */

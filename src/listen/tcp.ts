@@ -64,20 +64,20 @@ export interface ListenTCPOptions extends CommonListenOptions {
  * @throws SdError ERR_SD_ADDRESS_IN_USE, ERR_SD_PERMISSION, ERR_SD_WRONG_KIND, ERR_SD_INVALID_ARG
  */
 export async function listenTCP<S extends net.Server = net.Server>(opts: ListenTCPOptions & { server?: S | ServerOrHandler } = {}): Promise<S> {
-  checkName(opts.name);
+  const name = checkName(opts.name);
   const port = checkPort(opts.port, "listenTCP");
   const backlog = checkBacklog(opts.backlog);
   const host = cleanHost(opts.host);
   const version = opts.family;
   const server = serverFrom(opts.server, () => net.createServer()) as S;
 
-  const inherited = takeInherited(opts.name, inetTests("tcp", host, port, version), describeWanted("tcp", host, port, version));
+  const inherited = takeInherited(name, inetTests("tcp", host, port, version), describeWanted("tcp", host, port, version));
   if (inherited) {
     const s = await adoptServer(inherited.fd, server, backlog, describeWanted("tcp", host, port, version)).catch((e: unknown) => {
       if (inherited.lockFd !== undefined) native().close(inherited.lockFd);
       throw e;
     });
-    return exportTracked(opts.name ?? inherited.name, s, inherited.lockFd, opts.forgetOnClose);
+    return exportTracked(name ?? inherited.name, s, inherited.lockFd, opts.forgetOnClose);
   }
 
   const candidates = await bindAddresses(host, version, "listenTCP");
@@ -92,7 +92,7 @@ export async function listenTCP<S extends net.Server = net.Server>(opts: ListenT
   }
   const what = describeAddress(fd);
   const s = await adoptServer(fd, server, backlog, what);
-  return exportTracked(opts.name ?? "tcp", s, undefined, opts.forgetOnClose);
+  return exportTracked(name ?? "tcp", s, undefined, opts.forgetOnClose);
 }
 
 /** The bound address of a fresh socket, for messages. */

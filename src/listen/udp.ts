@@ -48,13 +48,13 @@ export interface ListenUDPOptions extends CommonListenOptions {
  * @throws SdError ERR_SD_ADDRESS_IN_USE, ERR_SD_PERMISSION, ERR_SD_WRONG_KIND, ERR_SD_INVALID_ARG
  */
 export async function listenUDP(opts: ListenUDPOptions = {}): Promise<dgram.Socket> {
-  checkName(opts.name);
+  const name = checkName(opts.name);
   const port = checkPort(opts.port, "listenUDP");
   const host = cleanHost(opts.host);
   const version: IpVersion | undefined = opts.type === "udp4" ? 4 : opts.type === "udp6" ? 6 : undefined;
   const want = describeWanted("udp", host, port, version);
 
-  const inherited = takeInherited(opts.name, inetTests("udp", host, port, version), want);
+  const inherited = takeInherited(name, inetTests("udp", host, port, version), want);
   if (inherited) {
     let sock: dgram.Socket;
     try {
@@ -63,7 +63,7 @@ export async function listenUDP(opts: ListenUDPOptions = {}): Promise<dgram.Sock
       if (inherited.lockFd !== undefined) native().close(inherited.lockFd);
       throw e;
     }
-    return exportTracked(opts.name ?? inherited.name, sock, inherited.lockFd, opts.forgetOnClose);
+    return exportTracked(name ?? inherited.name, sock, inherited.lockFd, opts.forgetOnClose);
   }
 
   const candidates = await bindAddresses(host, version, "listenUDP");
@@ -76,7 +76,7 @@ export async function listenUDP(opts: ListenUDPOptions = {}): Promise<dgram.Sock
       continue;
     }
     const sock = adoptDgram(fd, a.family === K().AF_INET6 ? "udp6" : "udp4", formatInet(a.host, port));
-    return exportTracked(opts.name ?? "udp", sock, undefined, opts.forgetOnClose);
+    return exportTracked(name ?? "udp", sock, undefined, opts.forgetOnClose);
   }
   /* c8 ignore next */
   throw new Error("unreachable: bindAddresses returns at least one address");

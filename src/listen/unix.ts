@@ -75,7 +75,7 @@ export function inheritedLockFor(path: string | undefined): number | undefined {
 
 /** Inherit (by name/path/kind) or create a Unix socket of `type`. Exported by the caller. */
 function inheritOrCreateUnix(type: "stream" | "dgram", opts: UnixCommonOptions, fn: string, backlog?: number): UnixFd {
-  checkName(opts.name);
+  const name = checkName(opts.name);
   checkMode(opts.mode);
   const policy = opts.unlinkPolicy ?? getUnixSocketUnlinkPolicy();
   assertPolicy(policy);
@@ -83,20 +83,20 @@ function inheritOrCreateUnix(type: "stream" | "dgram", opts: UnixCommonOptions, 
   const c = K();
   const tests: FileTest[] = type === "stream" ? [isUnixListener(path)] : [isSocketUnix({ type: c.SOCK_DGRAM!, ...(path !== undefined ? { path } : {}) })];
   const want = `a Unix ${type === "stream" ? "stream listener" : "datagram socket"}${path ? ` at ${path}` : ""}`;
-  const inherited = takeInherited(opts.name, tests, want);
+  const inherited = takeInherited(name, tests, want);
   if (inherited) {
     const realPath = inspectFd(inherited.fd).path ?? "";
-    return { fd: inherited.fd, name: opts.name ?? inherited.name, lockFd: inherited.lockFd ?? inheritedLockFor(realPath), path: realPath };
+    return { fd: inherited.fd, name: name ?? inherited.name, lockFd: inherited.lockFd ?? inheritedLockFor(realPath), path: realPath };
   }
   if (path === undefined) {
-    throw new SdError("ERR_SD_NO_SUCH_FD_NAME", opts.name
-      ? `${fn}: no inherited fd is named "${opts.name}" and no path was given to create the socket: check FileDescriptorName= in the socket unit, or pass a path as a fallback.`
+    throw new SdError("ERR_SD_NO_SUCH_FD_NAME", name
+      ? `${fn}: no inherited fd is named "${name}" and no path was given to create the socket: check FileDescriptorName= in the socket unit, or pass a path as a fallback.`
       : `${fn}: give a name (an inherited fd) or a path: a Unix socket cannot listen on "all addresses".`);
   }
   const lockFd = prepareUnixPath(path, policy, type);
   try {
     const fd = createUnixSocket({ path, type, ...(opts.mode !== undefined ? { mode: opts.mode } : {}), ...(backlog !== undefined ? { backlog } : {}) });
-    return { fd, name: opts.name ?? (type === "stream" ? "unix" : "unixgram"), lockFd, path };
+    return { fd, name: name ?? (type === "stream" ? "unix" : "unixgram"), lockFd, path };
   } catch (e) {
     if (lockFd !== undefined) native().close(lockFd);
     throw e;

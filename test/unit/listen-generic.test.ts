@@ -85,3 +85,10 @@ test("inheritNamedListener / inheritNamedPacketConn: by name and tests, never cr
     (dns.socket as dgram.Socket).close();
   } finally { t.done(); }
 }));
+
+test("name '' means no name: matched by address, exported under the default name", scenario(async () => {
+  const s = await sd.listenTCP({ name: "", host: "127.0.0.1" });
+  assert.deepEqual(sd.activeFds().map((a) => a.name), ["tcp"]);
+  await rejectsWith(sd.listenFifo({ name: "" }), "ERR_SD_NO_SUCH_FD_NAME", "name", "path");
+  await closeServer(s);
+}));
