@@ -74,7 +74,12 @@ export function runAcceptLoop(cfg: ActivateConfig, fds: number[], fdnames: strin
   return new Promise((resolve) => {
     fds.forEach((fd, i) => {
       const server = net.createServer({ pauseOnConnect: true }, (s) => onConnection(s, i));
-      server.on("error", (e) => { log(`Failed to accept connection on fd:${3 + i}: ${e.message}`); resolve(1); });
+      server.on("error", (e) => {
+        log(`Failed to accept connection on fd:${3 + i}: ${e.message}`);
+        for (const s of servers) s.close();
+        for (const c of children) c.kill("SIGTERM");
+        resolve(1);
+      });
       server.listen({ fd });
       servers.push(server);
     });

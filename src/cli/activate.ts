@@ -83,7 +83,8 @@ export function parseActivate(argv: string[]): ActivateConfig | "help" | "versio
   const type: SocketType = v.datagram ? "datagram" : v.seqpacket ? "seqpacket" : "stream";
   const listen = list(v.listen);
   const specs = listen.map((l) => parseListenSpec(l, type));
-  if (v.accept && specs.some((s) => s.type === "datagram" || s.fifo)) {
+  if (v.accept && specs.some((s) => s.fifo)) throw usageError("A FIFO cannot accept connections: --accept needs stream sockets.");
+  if (v.accept && specs.some((s) => s.type === "datagram")) {
     throw usageError("Datagram sockets do not accept connections. The --datagram and --accept options may not be combined.");
   }
   if (v.accept && specs.some((s) => s.type === "seqpacket")) throw usageError("sdkit activate --accept supports stream sockets only (Node cannot accept SOCK_SEQPACKET connections).");

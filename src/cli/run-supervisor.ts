@@ -229,7 +229,8 @@ export class Supervisor {
     clearTimeout(this.restartTimer);
     if (this.state !== "exited") this.setState("stopping");
     this.stopping = (async () => {
-      await Promise.all([this.next, this.current].filter((i): i is Instance => !!i && !i.exited).map((i) => i.stop("shutdown", this.o.stopTimeoutMs)));
+      const all = [this.next, this.current, ...this.draining].filter((i): i is Instance => !!i && !i.exited);
+      await Promise.all(all.map((i) => i.stop("shutdown", this.o.stopTimeoutMs)));
       this.receiver.close();
       this.store.closeAll();
       this.finish(code);
@@ -240,7 +241,7 @@ export class Supervisor {
 
   /** Kills every instance at once (a second Ctrl-C). */
   killAll(): void {
-    for (const i of [this.next, this.current]) i?.signal("SIGKILL");
+    for (const i of [this.next, this.current, ...this.draining]) i?.signal("SIGKILL");
   }
 }
 
