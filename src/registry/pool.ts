@@ -25,6 +25,13 @@ interface ActiveEntry extends PoolEntry { target?: unknown }
 /** Lowest fd for dups: keeps 0-2 free for stdio. */
 const MIN_DUP_FD = 3;
 
+/**
+ * A daemon's file descriptors in the seed's model: inherited fds wait in the available set
+ * until {@link FdPool.fileWith} takes one; {@link FdPool.exportFd} tracks a CLOEXEC dup as
+ * active; {@link FdPool.reset} turns the active set into the available one (for a successor
+ * or after re-exec). The process-wide instance is `defaultPool()`; tests build their own with
+ * `new FdPool(() => entries)`.
+ */
 export class FdPool {
   private available: PoolEntry[] = [];
   private active: ActiveEntry[] = [];
