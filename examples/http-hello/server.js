@@ -1,26 +1,32 @@
-// HTTP hello daemon: serves on the socket the supervisor passed as "web" (systemd socket unit,
-// `sdkit run`, `systemd-socket-activate`) or, when started by hand, creates it itself.
+// HTTP hello: socket activation + sd_notify.
+//
+// Serves on the socket its supervisor passed under the name "web" (a systemd socket unit,
+// `sdkit run -l ... --fdname web`, `systemd-socket-activate --fdname=web`) or, started by hand,
+// on a socket it creates itself at HOST:PORT (default 127.0.0.1:8080). Tells the supervisor
+// when it is ready, and finishes in-flight requests when stopped.
 import http from "node:http";
 import * as sd from "sdkit";
 
-const { count, names } = sd.listenFdsWithNames();
-console.log(`[pid ${process.pid}] inherited ${count} fd(s)${count ? `: ${names.join(", ")}` : " (not socket-activated)"}`);
+const host = process.env.HOST ?? "127.0.0.1";
+const port = Number(process.env.PORT ?? 8080);
 
 const server = http.createServer((req, res) => {
   res.setHeader("content-type", "text/plain");
   res.end(`hello from pid ${process.pid}\n`);
 });
-await sd.listenTCP({ name: "web", host: process.env.HOST ?? "127.0.0.1", port: Number(process.env.PORT ?? 8080), server });
-const a = server.address();
-console.log(`[pid ${process.pid}] serving http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/`);
 
-// Tell the supervisor we are ready (a no-op when nobody listens for notifications).
-await sd.ready({ status: `serving on port ${a.port}` }).catch((e) => {
+// The inherited socket named "web" (it must be on HOST:PORT), or a new one there.
+await sd.listenTCP({ name: "web", host, port, server });
+const { count } = sd.listenFdsWithNames();
+const { address, port: bound } = server.address();
+const url = `http://${address.includes(":") ? `[${address}]` : address}:${bound}/`;
+console.log(`pid ${process.pid} serving ${url} (${count > 0 ? "socket from the supervisor" : "socket created here"})`);
+console.log(`try: curl ${url}`);
+
+// Stop: STOPPING=1, stop accepting, finish in-flight requests, exit.
+sd.onShutdown({ servers: [server] });
+
+// READY=1 with a status line for `systemctl status`. Without a supervisor there is nobody to tell.
+await sd.ready(`serving ${url}`).catch((e) => {
   if (e.code !== "ERR_SD_NO_NOTIFY_SOCKET") throw e;
-});
-// Finish in-flight requests on SIGTERM, then exit.
-process.on("SIGTERM", () => {
-  sd.stopping().catch(() => {});
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
 });
