@@ -63,7 +63,7 @@ function closeAll(fds: number[]): void { for (const fd of fds) assert.equal(n.cl
 
 test("four kinds of fds: exact names, count, all CLOEXEC, env removed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "sdkit-act-"));
-  await assertNoFdLeak(async () => {
+  try { await assertNoFdLeak(async () => {
     const tcp = tcpListener();
     const [pr, pw] = ok(n.pipe2(K.O_CLOEXEC!), "pipe2");
     assert.equal(n.mkfifo(join(dir, "fifo"), 0o600), 0);
@@ -90,8 +90,7 @@ test("four kinds of fds: exact names, count, all CLOEXEC, env removed", async ()
     } finally {
       closeAll([...fds, pw]);
     }
-  });
-  rmSync(dir, { recursive: true, force: true });
+  }); } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test("LISTEN_FDNAMES unset: every fd is 'unknown'", async () => {
