@@ -18,7 +18,7 @@ import { constants as osConstants } from "node:os";
 import { SdError } from "../errors.js";
 import { K, check, native } from "../native/binding.js";
 import { defaultPool } from "../registry/default.js";
-import { envList, reexecEnv, type NamedFd } from "./child-env.js";
+import { envList, reexecEnv } from "./child-env.js";
 import { isPendingSuccessor } from "./child.js";
 import { ORIGINAL_CWD, currentProgram } from "./program.js";
 
@@ -100,7 +100,7 @@ export function reexec(opts: ReexecOptions = {}): never {
     failure = e;
   }
   // Only reached when execve failed: undo everything.
-  restore(saved, stdioFlags, top, fds);
+  restore(saved, stdioFlags, top);
   for (const s of sources) n.close(s);
   if (process.cwd() !== cwd) process.chdir(cwd);
   const why = typeof failure === "string" ? failure : (failure as Error)?.message ?? String(failure);
@@ -113,10 +113,11 @@ function errnoName(ret: number): string {
   return `errno ${-ret}`;
 }
 
-function restore(saved: Saved[], stdio: { fd: number; fdFlags: number; flFlags: number }[], top: number, fds: readonly NamedFd[]): void {
+/** Puts back what occupied 3..top-1 (closing what was free before) and the stdio flags. */
+function restore(saved: Saved[], stdio: { fd: number; fdFlags: number; flFlags: number }[], top: number): void {
   const n = native();
   const occupied = new Set(saved.map((s) => s.fd));
-  for (let fd = 3; fd < top; fd++) if (!occupied.has(fd) && fd - 3 < fds.length) n.close(fd);
+  for (let fd = 3; fd < top; fd++) if (!occupied.has(fd)) n.close(fd);
   for (const s of saved) {
     n.dup2(s.copy, s.fd);
     if (s.cloexec) n.setCloexec(s.fd, true);

@@ -69,8 +69,8 @@ export class Workers extends EventEmitter {
     return startSuccessor(so);
   }
 
-  /** Starts a worker for `slot` and makes it current once ready. */
-  async start(slot: Slot): Promise<Successor> {
+  /** Starts a worker for `slot`; resolves once it is ready (the caller makes it current). */
+  private async start(slot: Slot): Promise<Successor> {
     const w = this.spawn(slot);
     await w.ready;
     if (this.stopped) { await w.stop(); throw new ReplaceError("cancelled", "the workers were stopped meanwhile."); }
@@ -94,7 +94,7 @@ export class Workers extends EventEmitter {
     }, this.opts.respawnDelayMs ?? 1_000);
   }
 
-  /** Starts every slot; rejects (after stopping the ones started) if any fails. */
+  /** @internal Starts every slot; rejects (after stopping the ones started) if any fails. Used by {@link startWorkers}. */
   async startAll(): Promise<void> {
     try {
       await Promise.all(this.slots.map(async (s) => { s.current = await this.start(s); }));

@@ -69,7 +69,9 @@ test(`${CYCLES} consecutive replaceProcess cycles under keep-alive and new-conne
     }
     await new Promise((r) => setTimeout(r, 300));
     const [rk, rc] = await Promise.all([ka.stop(), close.stop()]);
-    console.log(`replace x${CYCLES}: keep-alive ${JSON.stringify(rk)}; new-connection ${JSON.stringify(rc)}`);
+    const rss = events.all.filter((e: Ev) => e.ev === "ready").map((e) => Math.round(Number(e.rss) / 2 ** 20));
+    // RSS per generation, for soak runs (SDKIT_PROCESS_CYCLES=1000): no assertion, a record.
+    console.log(`replace x${CYCLES}: keep-alive ${JSON.stringify(rk)}; new-connection ${JSON.stringify({ ...rc, pidList: undefined })}; RSS MiB first/second/last ${rss[0]}/${rss[1]}/${rss.at(-1)}`);
     assert.equal(rk.errorCount, 0, `keep-alive load saw failures: ${JSON.stringify(rk)}`);
     assert.equal(rc.errorCount, 0, `new-connection load saw failures: ${JSON.stringify(rc)}`);
     assert.ok(rk.ok > 0 && rc.ok > 0, "both clients got answers");
