@@ -31,6 +31,8 @@ export interface ProbeOptions {
   env?: Record<string, string | undefined>;
   /** `ulimit -n` for the child. */
   nofile?: number;
+  /** `umask` for the child (octal text, e.g. "000"). */
+  umask?: string;
   cwd?: string;
 }
 
@@ -47,7 +49,7 @@ export function startProbe(steps: Step[], opts: ProbeOptions = {}): ChildProcess
   if (opts.names) env.LISTEN_FDNAMES = opts.names.join(":");
   if (opts.listenPid !== undefined) env.LISTEN_PID = opts.listenPid;
   const pidPart = activation && opts.listenPid === undefined ? "LISTEN_PID=$$ " : "";
-  const ulimit = opts.nofile !== undefined ? `ulimit -n ${opts.nofile} && ` : "";
+  const ulimit = (opts.nofile !== undefined ? `ulimit -n ${opts.nofile} && ` : "") + (opts.umask !== undefined ? `umask ${opts.umask} && ` : "");
   const argv = [...TSX_ABS, fixture("fault-probe.ts"), JSON.stringify(steps)];
   return spawn("/bin/sh", ["-c", `${ulimit}${pidPart}exec "$0" "$@"`, ...argv], {
     env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe", ...fds],
