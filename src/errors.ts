@@ -40,7 +40,7 @@ export const ERROR_CODES = {
   ERR_SD_UNSUPPORTED: "The feature is not supported on this platform or Node.js version.",
   ERR_SD_WATCHDOG: "The watchdog settings in the environment are malformed.",
   ERR_SD_WOULD_BLOCK: "The peer is not reading fast enough (EAGAIN): back-pressure, nothing was sent.",
-  ERR_SD_WRONG_KIND: "An inherited fd has the requested name but is a different kind of file or socket.",
+  ERR_SD_WRONG_KIND: "An inherited fd or an existing path is a different kind of file or socket than requested.",
 } as const;
 
 /** A stable sdkit error code. */

@@ -19,6 +19,7 @@ export type { InetAddr } from "./filetest/address.js";
 export { inspectFd, describeFd } from "./filetest/inspect.js";
 export type { FdInfo } from "./filetest/inspect.js";
 export { objectEnv } from "./env.js";
+export type { RawAddr, RecvResult } from "./native/binding.js";
 export type { Env } from "./env.js";
 export * from "./listen.js";
 export * from "./notify.js";
