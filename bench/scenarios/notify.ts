@@ -19,7 +19,7 @@ const HOW: Record<string, string> = {
   "sdkit": "`await notify(msg)` (native sendmsg, fresh socket per call like libsystemd)",
   "systemd-notify": "spawn `/usr/bin/systemd-notify --no-block msg`, await exit",
   "sd-notify": "`sendState(msg)` → libsystemd `sd_notify` (sync)",
-  "unix-dgram": "one socket reused, `send(buf, 0, len, path, cb)`",
+  "unix-dgram": "one socket connected once, `send(buf, cb)`, resent on `writable`",
 };
 const NO_FDS: Record<string, string> = {
   "systemd-notify": "cannot: systemd-notify 252 has no --fd (added in 254)",
