@@ -5,6 +5,7 @@
  * copies of sdkit in one process (two versions, ESM and CJS) still share one registry.
  * @module
  */
+import { readlinkSync } from "node:fs";
 import { ActivationError, SdError } from "../errors.js";
 import { processEnv, type Env } from "../env.js";
 import { native } from "../native/binding.js";
@@ -42,6 +43,20 @@ function ownPidfdInode(): bigint | undefined {
 }
 
 /**
+ * Node opens its own fds right after the inherited ones, libuv's epoll first. So when a
+ * supervisor announces more fds than it passed, the range reaches an epoll/eventfd of Node's
+ * event loop: adopting (or later closing, via cleanup()) it would wreck the process. A C
+ * program has no such neighbours, which is why libsystemd needs no such check.
+ */
+function assertNotNodeInternal(fd: number, count: number): void {
+  let target: string;
+  try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { return; } // not open: the next check says so
+  if (/^anon_inode:\[(eventpoll|eventfd)\]$/.test(target)) {
+    throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${count} but fd ${fd} is Node.js's own ${target}, not a passed fd: the supervisor passed fewer fds than it announced.`, { fd });
+  }
+}
+
+/**
  * Parses `env` and applies the result, in libsystemd's order: FD_CLOEXEC on every announced fd
  * (any fd that is not open is an error), then the names check, and the variables removed
  * whatever happens. Exported for tests, which run it over an injected {@link Env}.
@@ -52,6 +67,7 @@ export function applyActivation(env: Env, opts: Required<ActivationOptions>): Li
     const count = parseListenCount(env, { relaxed: opts.relaxed, ...(pidfdInode !== undefined ? { pidfdInode } : {}) });
     for (let i = 0; i < count; i++) {
       const fd = LISTEN_FDS_START + i;
+      assertNotNodeInternal(fd, count);
       if (native().setCloexec(fd, true) < 0) {
         throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${count} but fd ${fd} is not open: the supervisor passed fewer fds than it announced.`, { fd });
       }
