@@ -11,7 +11,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fdSnapshot } from "../helpers/fd-leak.js";
-import { alive, fdProfile, startDaemon, startLoad, stopDaemon, type Ev } from "../fixtures/process-harness.js";
+import { alive, assertNoFailures, fdProfile, loadSummary, startDaemon, startLoads, stopDaemon, type Ev } from "../fixtures/process-harness.js";
 
 const CYCLES = Number(process.env.SDKIT_PROCESS_CYCLES ?? 50);
 
@@ -38,8 +38,7 @@ test(`${CYCLES} consecutive reexec() cycles under keep-alive and new-connection 
     const port = first.port as number;
     // Nobody accepts while the new image starts (about 1 s with tsx on a busy 2-core box), so
     // requests wait that long in the backlog: the clients allow 10 s instead of 3 s.
-    const ka = await startLoad(port, "ka", ["--timeout", "10000"]);
-    const close = await startLoad(port, "close", ["--slow", "10", "--timeout", "10000"]);
+    const loads = await startLoads(port, 10_000);
     await new Promise((r) => setTimeout(r, 500));
 
     let profile2: string[] | undefined;
@@ -53,14 +52,12 @@ test(`${CYCLES} consecutive reexec() cycles under keep-alive and new-connection 
     }
     assert.equal(events.all.filter((e: Ev) => e.ev === "replace-failed").length, 0, JSON.stringify(events.all.filter((e) => e.ev === "replace-failed")));
     await new Promise((r) => setTimeout(r, 300));
-    const [rk, rc] = await Promise.all([ka.stop(), close.stop()]);
+    const results = await loads.stop();
     const rss = events.all.filter((e: Ev) => e.ev === "ready").map((e) => Math.round(Number(e.rss) / 2 ** 20));
     // RSS per generation, for soak runs (SDKIT_PROCESS_CYCLES=1000): no assertion, a record.
-    console.log(`reexec x${CYCLES}: keep-alive ${JSON.stringify(rk)}; new-connection ${JSON.stringify({ ...rc, pidList: undefined })}; RSS MiB first/second/last ${rss[0]}/${rss[1]}/${rss.at(-1)}`);
-    assert.equal(rk.errorCount, 0, `keep-alive load saw failures: ${JSON.stringify(rk)}`);
-    assert.equal(rc.errorCount, 0, `new-connection load saw failures: ${JSON.stringify(rc)}`);
-    assert.ok(rk.ok > 0 && rc.ok > 0);
-    assert.equal(rc.pids, 1, "one pid served everything");
+    console.log(`reexec x${CYCLES}: ${loadSummary(results)}; RSS MiB first/second/last ${rss[0]}/${rss[1]}/${rss.at(-1)}`);
+    assertNoFailures(results);
+    assert.equal(results.close.pids, 1, "one pid served everything");
 
     let final = fdProfile(pid);
     for (let i = 0; i < 50 && final.other > 0; i++) { await new Promise((r) => setTimeout(r, 20)); final = fdProfile(pid); }

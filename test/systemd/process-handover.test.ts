@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs";
 import { useUserManager, type UserManager } from "../harness/user-manager.js";
 import { ROOT, fixture } from "../helpers/spawn.js";
 import { fdSnapshot } from "../helpers/fd-leak.js";
-import { alive, startLoad, tailLog, waitGone, type Ev } from "../fixtures/process-harness.js";
+import { alive, assertNoFailures, loadSummary, startLoads, tailLog, waitGone, type Ev } from "../fixtures/process-harness.js";
 
 const manager = useUserManager();
 const CYCLES = Number(process.env.SDKIT_PROCESS_SD_CYCLES ?? 20);
@@ -70,8 +70,7 @@ test(`Type=notify, NotifyAccess=main: ${CYCLES} replaceProcess cycles, reloads, 
     const s0 = await state(m, svc);
     assert.equal(s0.pid, first.pid, "MainPID is the first generation");
     pids.push(s0.pid);
-    const ka = await startLoad(first.port as number, "ka");
-    const close = await startLoad(first.port as number, "close", ["--slow", "10"]);
+    const loads = await startLoads(first.port as number);
 
     await t.test(`${CYCLES} replaceProcess cycles: MainPID follows the successor, the unit stays active`, async () => {
       for (let i = 1; i <= CYCLES; i++) {
@@ -115,10 +114,9 @@ test(`Type=notify, NotifyAccess=main: ${CYCLES} replaceProcess cycles, reloads, 
       assert.ok(alive(old));
     });
 
-    const [rk, rc] = await Promise.all([ka.stop(), close.stop()]);
-    console.log(`systemd handover (${CYCLES} cycles + 3 reloads + 1 rollback): keep-alive ${JSON.stringify(rk)}; new-connection ${JSON.stringify({ ...rc, pidList: undefined })}`);
-    assert.equal(rk.errorCount, 0, `keep-alive load saw failures: ${JSON.stringify(rk)}`);
-    assert.equal(rc.errorCount, 0, `new-connection load saw failures: ${JSON.stringify(rc)}`);
+    const results = await loads.stop();
+    console.log(`systemd handover (${CYCLES} cycles + 3 reloads + 1 rollback): ${loadSummary(results)}`);
+    assertNoFailures(results);
     const s1 = await state(m, svc);
     assert.equal(s1.restarts, "0", "never restarted by the manager");
     assert.equal(s1.invocation, s0.invocation, "one and the same invocation throughout");
@@ -150,8 +148,7 @@ test("Type=notify: reexec cycles keep MainPID; the unit stays active with zero f
     const first = await events.waitFor((e) => e.ev === "ready", 60_000, "first image ready");
     const pid = await activeRunning(m, svc, "started");
     assert.equal(pid, first.pid);
-    const ka = await startLoad(first.port as number, "ka", ["--timeout", "10000"]);
-    const close = await startLoad(first.port as number, "close", ["--slow", "10", "--timeout", "10000"]);
+    const loads = await startLoads(first.port as number, 10_000);
     const n = Math.max(3, Math.round(CYCLES / 2));
     for (let i = 1; i <= n; i++) {
       assert.equal((await m.systemctl("reload", svc)).code, 0);
@@ -159,10 +156,9 @@ test("Type=notify: reexec cycles keep MainPID; the unit stays active with zero f
       assert.equal(r.pid, pid);
       assert.equal(await activeRunning(m, svc, `re-exec ${i}`), pid, "MainPID never changes");
     }
-    const [rk, rc] = await Promise.all([ka.stop(), close.stop()]);
-    console.log(`systemd reexec x${n}: keep-alive ${JSON.stringify(rk)}; new-connection ${JSON.stringify({ ...rc, pidList: undefined })}`);
-    assert.equal(rk.errorCount, 0, JSON.stringify(rk));
-    assert.equal(rc.errorCount, 0, JSON.stringify(rc));
+    const results = await loads.stop();
+    console.log(`systemd reexec x${n}: ${loadSummary(results)}`);
+    assertNoFailures(results);
     assert.equal((await state(m, svc)).restarts, "0");
   } finally {
     await m.systemctl("stop", svc);
