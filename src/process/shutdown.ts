@@ -11,6 +11,7 @@ import { isPendingSuccessor } from "./child.js";
 import { drain } from "./drain.js";
 import { replaceProcess, replacementStatus, settleReplacement, type ReplaceOptions } from "./parent.js";
 import { checkReexec, reexec, type ReexecOptions } from "./reexec.js";
+import { workerSlot } from "./workers.js";
 
 /** Why the process is shutting down, as passed to {@link ShutdownOptions.beforeExit}. */
 export interface ShutdownReason {
@@ -64,8 +65,8 @@ function report(opts: ShutdownOptions, err: unknown): void {
  * after `TimeoutStopSec=`). Returns a function that removes the handlers.
  *
  * A stop during a replacement cancels it: a successor that is not ready yet is stopped first.
- * `STOPPING=1` is not sent by a replaced process (the service lives on in its successor) nor by
- * a successor that is not ready yet (it is not the main process).
+ * `STOPPING=1` is not sent by a replaced process (the service lives on in its successor), by a
+ * successor that is not ready yet, nor by a worker: none of them is the service's main process.
  */
 export function onShutdown(opts: ShutdownOptions | ((reason: ShutdownReason) => void | Promise<void>) = {}): () => void {
   const o: ShutdownOptions = typeof opts === "function" ? { beforeExit: opts } : opts;
@@ -78,7 +79,7 @@ export function onShutdown(opts: ShutdownOptions | ((reason: ShutdownReason) => 
     shuttingDown = true;
     await settleReplacement();
     const replaced = replacementStatus().phase === "replaced";
-    if (!replaced && !isPendingSuccessor() && process.env.NOTIFY_SOCKET) {
+    if (!replaced && !isPendingSuccessor() && workerSlot() === undefined && process.env.NOTIFY_SOCKET) {
       await stopping().catch((e: unknown) => report(o, e));
     }
     await Promise.all((o.servers ?? []).map((s) => drain(s, o.graceMs === undefined ? {} : { graceMs: o.graceMs })));

@@ -17,7 +17,10 @@ import { DEFAULT_KILL_GRACE_MS, startSuccessor, type Successor, type SuccessorOp
 
 /** Options of {@link startWorkers}. */
 export interface WorkersOptions {
-  /** Extra environment for every worker (`SDKIT_WORKER=<slot>` is always set). */
+  /**
+   * Extra environment for every worker. `SDKIT_WORKER=<slot>` is always set; `NOTIFY_SOCKET` and
+   * `WATCHDOG_USEC` are removed (the primary is the service's main process) unless given here.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   /** Run this instead of the same program: `[file, ...args]`. @default currentProgram() */
   argv?: readonly string[];
@@ -61,7 +64,9 @@ export class Workers extends EventEmitter {
 
   private spawn(slot: Slot): Successor {
     const so: SuccessorOptions = {
-      env: { ...this.opts.env, [WORKER_VAR]: String(slot.index) },
+      // Workers are never the service's main process: no notify socket, no watchdog, so a
+      // worker's shutdown cannot send STOPPING=1 for the service (NotifyAccess=all would obey).
+      env: { NOTIFY_SOCKET: undefined, WATCHDOG_USEC: undefined, ...this.opts.env, [WORKER_VAR]: String(slot.index) },
       argv: this.opts.argv,
       timeoutMs: this.opts.timeoutMs,
       label: `worker ${slot.index}`,

@@ -5,6 +5,7 @@
 // stops every worker.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { NotifyReceiver, type ReceivedNotifyMessage } from "../../src/index.js";
 import { fdSnapshot } from "../helpers/fd-leak.js";
 import { alive, assertNoFailures, loadSummary, startDaemon, startLoads, stopDaemon, waitGone, type Ev } from "../fixtures/process-harness.js";
 
@@ -12,7 +13,12 @@ const ROLLS = Number(process.env.SDKIT_PROCESS_ROLLS ?? 10);
 
 test(`${ROLLS} rolling replacements of 2 workers under keep-alive and new-connection load: zero failures`, { timeout: 900_000 }, async () => {
   const checkFds = fdSnapshot();
-  const daemon = startDaemon({ PROC_MODE: "primary" });
+  // A fake manager: workers must never notify in the service's name (a worker's STOPPING=1
+  // under NotifyAccess=all would stop the service), the primary does.
+  const rx = new NotifyReceiver().listen();
+  const notes: { pid: number; text: string }[] = [];
+  rx.on("message", (m: ReceivedNotifyMessage) => notes.push({ pid: m.pid, text: m.assignments.map(([k, v]) => `${k}=${v}`).join(" ") }));
+  const daemon = startDaemon({ PROC_MODE: "primary", ...rx.env });
   const { events } = daemon;
   let primary: number | undefined;
   let workers: number[] = [];
@@ -64,7 +70,10 @@ test(`${ROLLS} rolling replacements of 2 workers under keep-alive and new-connec
     process.kill(primary, "SIGTERM");
     await events.waitFor((e) => e.pid === primary && e.ev === "exit", 60_000, "primary exit");
     for (const w of [...workers, primary]) await waitGone(w, 30_000);
+    assert.deepEqual(notes.filter((n) => n.pid !== primary), [], "no notification from any worker");
+    assert.deepEqual(notes.map((n) => n.text), ["STOPPING=1"], "the primary's stop");
   } finally {
+    rx.close();
     for (const w of workers) if (alive(w)) process.kill(w, "SIGKILL");
     await stopDaemon(daemon, primary);
   }
