@@ -76,6 +76,12 @@ export async function settleReplacement(): Promise<void> {
   await s.done?.catch(() => undefined);
 }
 
+function checkArgv(argv: readonly string[] | undefined, fn: string): void {
+  if (argv !== undefined && (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string") || argv[0] === "")) {
+    throw new SdError("ERR_SD_INVALID_ARG", `${fn}(): argv must be a non-empty array of strings, [file, ...args], got ${JSON.stringify(argv)}.`);
+  }
+}
+
 function supervised(): boolean {
   return Boolean(process.env.NOTIFY_SOCKET);
 }
@@ -98,9 +104,10 @@ function checkSignal(signal: NodeJS.Signals | null): void {
  * waited for and does not keep this process alive). Use {@link replaceProcess} to hand over.
  * @param env extra variables for the child; `undefined` removes one.
  * @returns the child's pid, once it is running.
- * @throws SdError ERR_SD_EXEC when the child cannot be spawned.
+ * @throws SdError ERR_SD_INVALID_ARG for a bad `argv`; rejects with ERR_SD_EXEC when the child cannot be spawned.
  */
 export function startProcess(env?: Readonly<Record<string, string | undefined>>, opts: StartProcessOptions = {}): Promise<number> {
+  checkArgv(opts.argv, "startProcess");
   const spec = childSpawnSpec({ env: process.env, extraEnv: env, fds: defaultPool().handoverFds(), program: opts.argv ?? currentProgram() });
   return new Promise((resolve, reject) => {
     const child = spawn(spec.file, spec.args, { env: spec.env, stdio: spec.stdio, cwd: opts.cwd ?? ORIGINAL_CWD });
@@ -131,6 +138,7 @@ export function startProcess(env?: Readonly<Record<string, string | undefined>>,
  */
 export async function replaceProcess(signal: NodeJS.Signals | null = "SIGTERM", env?: Readonly<Record<string, string | undefined>>, opts: ReplaceOptions = {}): Promise<number> {
   checkSignal(signal);
+  checkArgv(opts.argv, "replaceProcess");
   const s = state();
   if (s.phase === "replacing") throw new ReplaceError("in-progress", `a replacement is already running (successor pid ${s.successor?.pid}): wait for it to finish.`, { pid: s.successor?.pid });
   if (s.phase === "replaced") throw new ReplaceError("in-progress", `this process was already replaced by pid ${s.replacedBy} and is shutting down: ask that process instead.`, { pid: s.replacedBy });

@@ -104,8 +104,10 @@ test("startProcess rejects with ERR_SD_EXEC when the child cannot be spawned", a
   });
 });
 
-test("replaceProcess rejects a bad signal name before starting anything", async () => {
+test("replaceProcess rejects a bad signal name or argv before starting anything", async () => {
   await assert.rejects(sd.replaceProcess("SIGNOPE" as NodeJS.Signals), (e: sd.SdError) => e.code === "ERR_SD_INVALID_ARG");
+  await assert.rejects(sd.replaceProcess(null, {}, { argv: [] }), (e: sd.SdError) => e.code === "ERR_SD_INVALID_ARG");
+  assert.throws(() => sd.startProcess({}, { argv: [""] }), (e: sd.SdError) => e.code === "ERR_SD_INVALID_ARG");
   assert.equal(sd.replacementStatus().phase, "idle");
 });
 
