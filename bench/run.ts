@@ -10,7 +10,7 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,6 +74,14 @@ function setup(): void {
   if (r.status !== 0) log("bench: setup failed; competitors that are missing will show as failed rows");
 }
 
+function readPrevious(file: string): ScenarioResult[] {
+  try {
+    return (JSON.parse(readFileSync(file, "utf8")) as { results: ScenarioResult[] }).results;
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -87,16 +95,26 @@ async function main(): Promise<void> {
   if (loadStart > 1) log(`bench: warning: the 1-min load average is ${loadStart.toFixed(2)} on ${os.cpus().length} cores; other work will skew the numbers`);
   log(`bench: ${args.quick ? "quick" : "full"} run; sdkit ${sdkit.loaded ? `loaded from dist (${Object.entries(sdkit.features).filter(([, v]) => v).map(([k]) => k).join(", ") || "no measured APIs yet"})` : `NOT loaded: ${sdkit.error}`}`);
   const ctx: Ctx = { quick: args.quick, outDir, chartsDir, sdkit, root, benchDir, log };
+  // With --only, the other scenarios' previous results (same output dir) are kept, each with
+  // the date it was measured, so a partial run never silently drops or relabels numbers.
+  const previous = args.only ? readPrevious(join(outDir, "latest.json")) : [];
   const results: ScenarioResult[] = [];
   for (const [id, title, fn] of SCENARIOS) {
-    if (args.only && !args.only.has(id)) continue;
+    if (args.only && !args.only.has(id)) {
+      const old = previous.find((r) => r.id === id);
+      if (old) results.push(old);
+      continue;
+    }
     log(`bench: ${title}`);
+    for (const f of readdirSync(chartsDir)) if (f.startsWith(id) && f.endsWith(".svg")) rmSync(join(chartsDir, f));
     const t0 = Date.now();
+    const ranAt = new Date().toISOString();
+    const load0 = os.loadavg()[0]!;
     try {
-      results.push({ ...(await fn(ctx)), seconds: (Date.now() - t0) / 1000 });
+      results.push({ ...(await fn(ctx)), seconds: (Date.now() - t0) / 1000, ranAt, load: [load0, os.loadavg()[0]!] });
     } catch (e) {
       log(`bench: ${id} failed: ${(e as Error).stack ?? String(e)}`);
-      results.push({ id, title, tables: [], targets: [], notes: [], charts: [], data: null, error: (e as Error).message, seconds: (Date.now() - t0) / 1000 });
+      results.push({ id, title, tables: [], targets: [], notes: [], charts: [], data: null, error: (e as Error).message, seconds: (Date.now() - t0) / 1000, ranAt, load: [load0, os.loadavg()[0]!] });
     } finally {
       killAll();
     }

@@ -43,6 +43,7 @@ export function renderMarkdown(meta: Meta, results: ScenarioResult[]): string {
   }
   for (const r of results) {
     out.push(`## ${r.title}`, "");
+    if (r.ranAt) out.push(`_Measured ${r.ranAt.replace("T", " ").slice(0, 19)} UTC in ${Math.round(r.seconds ?? 0)} s; 1-min load average ${r.load?.[0].toFixed(2) ?? "?"} → ${r.load?.[1].toFixed(2) ?? "?"}._`, "");
     if (r.error) out.push(`**The scenario failed:** ${r.error}`, "");
     for (const t of r.tables) {
       if (t.title) out.push(`**${t.title}**`, "");

@@ -23,6 +23,9 @@ export interface ScenarioResult {
   data: unknown;
   seconds?: number;
   error?: string;
+  /** When it ran, and the 1-min load average before and after (set by the driver). */
+  ranAt?: string;
+  load?: [number, number];
 }
 
 /** Everything a scenario may use. */
