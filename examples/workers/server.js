@@ -18,9 +18,9 @@ async function primary() {
   const { port: bound } = holder.address();
   holder.close(); // the exported copy stays open and goes to every worker
 
-  // Workers get the socket at fd 3 and SDKIT_WORKER=<slot>; not NOTIFY_SOCKET: only the primary
-  // speaks for the service.
-  const workers = await sd.startWorkers(count, { env: { NOTIFY_SOCKET: undefined } });
+  // Workers get the socket at fd 3 and SDKIT_WORKER=<slot>, but no NOTIFY_SOCKET: only the
+  // primary speaks for the service.
+  const workers = await sd.startWorkers(count);
   console.log(`primary pid ${process.pid}: ${count} workers on http://${host}:${bound}/ (pids ${workers.pids.join(", ")})`);
   workers.on("exit", (slot, pid, code, signal) => console.error(`worker ${slot} (pid ${pid}) exited (${signal ?? code}); starting a new one`));
 
