@@ -19,7 +19,7 @@ export interface ActivationOptions {
   unsetEnv?: boolean;
 }
 
-interface State { options: Required<ActivationOptions>; result?: ListenFds; error?: SdError }
+interface State { options: Required<ActivationOptions>; result?: ListenFds; error?: SdError; ids?: (string | undefined)[] }
 
 const KEY = Symbol.for("sdkit.activation.v1");
 const g = globalThis as unknown as Record<symbol, State | undefined>;
@@ -90,12 +90,27 @@ export function listenFdsWithNames(): { count: number; names: string[] } {
   if (!s.result) {
     try {
       s.result = applyActivation(processEnv, s.options);
+      // Identities now, while fds 3.. are still what the supervisor passed: the registry checks
+      // them before adopting or closing, because the app may close one and reuse its number.
+      s.ids = Array.from({ length: s.result.count }, (_, i) => fdIdentity(LISTEN_FDS_START + i));
     } catch (e) {
       s.error = e instanceof SdError ? e : new ActivationError("ERR_SD_ACTIVATION", String(e), { cause: e });
       throw s.error;
     }
   }
   return { count: s.result.count, names: [...s.result.names] };
+}
+
+/** "dev:ino" of an open fd, undefined when closed: tells a passed fd from a reused number. */
+export function fdIdentity(fd: number): string | undefined {
+  const st = native().fstat(fd);
+  return typeof st === "number" ? undefined : `${st[1]}:${st[2]}`;
+}
+
+/** The identity of each inherited fd at the time LISTEN_* was read (for the registry). */
+export function inheritedFdIds(): (string | undefined)[] {
+  listenFdsWithNames();
+  return [...(state().ids ?? [])];
 }
 
 /** Forgets a remembered activation error (used by `reset()`), so the registry is usable again. */

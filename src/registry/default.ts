@@ -4,7 +4,7 @@
  * the process shares one pool.
  * @module
  */
-import { clearActivationError, listenFdsWithNames } from "../activation/inherit.js";
+import { clearActivationError, inheritedFdIds, listenFdsWithNames } from "../activation/inherit.js";
 import { LISTEN_FDS_START } from "../activation/listen-fds.js";
 import { FdPool, assertFdName, type FileTest, type PoolEntry } from "./pool.js";
 import type { FdTarget } from "./targets.js";
@@ -14,7 +14,8 @@ const g = globalThis as unknown as Record<symbol, FdPool | undefined>;
 
 function seedFromActivation(): PoolEntry[] {
   const { count, names } = listenFdsWithNames();
-  return names.slice(0, count).map((name, i) => ({ fd: LISTEN_FDS_START + i, name }));
+  const ids = inheritedFdIds();
+  return names.slice(0, count).map((name, i) => ({ fd: LISTEN_FDS_START + i, name, id: ids[i] }));
 }
 
 /** The process-wide pool (advanced use; the free functions below cover the seed's API). */

@@ -18,8 +18,11 @@ export type FileTest = ((fd: number) => boolean) & { description?: string };
 /** The reserved fd name under which lock files of flock-owned Unix sockets travel. */
 export const LOCK_FD_NAME = "sdkit-lock";
 
-/** An fd in the pool. `lockFd` is the lock file travelling with a Unix socket, if any. */
-export interface PoolEntry { fd: number; name: string; lockFd?: number }
+/**
+ * An fd in the pool. `lockFd` is the lock file travelling with a Unix socket, if any; `id` is
+ * the fd's "dev:ino" when it was inherited (omitted: taken when the pool is seeded).
+ */
+export interface PoolEntry { fd: number; name: string; lockFd?: number; id?: string | undefined }
 interface ActiveEntry extends PoolEntry { target?: unknown }
 
 /** Lowest fd for dups: keeps 0-2 free for stdio. */
@@ -37,6 +40,12 @@ export class FdPool {
   private active: ActiveEntry[] = [];
   private locks: number[] = [];
   private seeded = false;
+  /**
+   * fd -> "dev:ino" of every fd the pool owns. fd numbers are reused as soon as someone closes
+   * one, so before adopting, handing on or closing an fd the pool checks it is still the same
+   * file: a number the app reused for its own file is dropped from the pool, never closed.
+   */
+  private ids = new Map<number, string>();
 
   /** `seed` supplies the inherited fds on first use (activation, or nothing in tests). */
   constructor(private readonly seed: () => PoolEntry[]) {}
@@ -46,17 +55,57 @@ export class FdPool {
     const entries = this.seed();
     this.seeded = true; // only after a successful seed: an activation error repeats until fixed
     for (const e of entries) {
+      // An fd closed (or reused) since it was inherited stays listed, for peek()'s diagnostics,
+      // but is never adopted or closed by the pool.
+      const id = "id" in e ? e.id : identity(e.fd);
+      if (id !== undefined) this.ids.set(e.fd, id);
+      if (e.lockFd !== undefined) this.own(e.lockFd);
       if (e.name === LOCK_FD_NAME) this.locks.push(e.fd);
       else this.available.push(e);
     }
   }
 
+  /** Records the identity of an fd the pool now owns; false if it is not open. */
+  private own(fd: number): boolean {
+    const id = identity(fd);
+    if (id === undefined) return false;
+    this.ids.set(fd, id);
+    return true;
+  }
+
+  /** True while `fd` is still the file the pool took ownership of. */
+  private mine(fd: number): boolean {
+    const id = this.ids.get(fd);
+    return id !== undefined && identity(fd) === id;
+  }
+
+  /** Gives up ownership: closes the fd only if it is still ours. */
+  private release(fd: number | undefined, close: boolean): void {
+    if (fd === undefined) return;
+    if (close && this.mine(fd)) native().close(fd);
+    this.ids.delete(fd);
+  }
+
+  /** Drops (without closing) active entries whose fd number now belongs to someone else. */
+  private prune<T extends PoolEntry>(list: T[]): T[] {
+    return list.filter((e) => {
+      if (this.mine(e.fd)) return true;
+      this.release(e.fd, false);
+      this.release(e.lockFd, true);
+      return false;
+    });
+  }
+
   /** Takes the first available fd with this name (`""` = any) passing every test. The caller owns it. */
   fileWith(name: string, ...tests: FileTest[]): PoolEntry | undefined {
     this.ensure();
-    const i = this.available.findIndex((e) => (name === "" || e.name === name) && tests.every((t) => safeTest(t, e.fd)));
+    // A stale entry (closed, or its number reused) stays listed for peek()'s diagnostics but is never adopted.
+    const i = this.available.findIndex((e) => (name === "" || e.name === name) && this.mine(e.fd) && tests.every((t) => safeTest(t, e.fd)));
     if (i < 0) return undefined;
-    return this.available.splice(i, 1)[0];
+    const { id: _id, ...e } = this.available.splice(i, 1)[0]!;
+    this.ids.delete(e.fd); // the caller owns it now
+    if (e.lockFd !== undefined) this.ids.delete(e.lockFd);
+    return e;
   }
 
   /** Available fds with this name (for "exists but wrong kind" diagnostics); not taken. */
@@ -68,8 +117,11 @@ export class FdPool {
   /** Removes and returns an inherited lock fd whose file is `lockPath`. */
   takeLock(lockPath: string): number | undefined {
     this.ensure();
-    const i = this.locks.findIndex((fd) => fdPath(fd) === lockPath);
-    return i < 0 ? undefined : this.locks.splice(i, 1)[0];
+    const i = this.locks.findIndex((fd) => this.mine(fd) && fdPath(fd) === lockPath);
+    if (i < 0) return undefined;
+    const fd = this.locks.splice(i, 1)[0]!;
+    this.ids.delete(fd);
+    return fd;
   }
 
   /**
@@ -80,6 +132,8 @@ export class FdPool {
     this.ensure();
     const src = fdOf(target);
     const dup = check(native().dupCloexec(src, MIN_DUP_FD), "dup", `fd ${src}`, "export an open fd", { fd: src });
+    this.own(dup);
+    if (lockFd !== undefined) this.own(lockFd);
     this.active.push({ fd: dup, name, target, ...(lockFd !== undefined ? { lockFd } : {}) });
     return dup;
   }
@@ -89,15 +143,15 @@ export class FdPool {
     const hit = (e: ActiveEntry) => (typeof nameOrTarget === "string" ? e.name === nameOrTarget : e.target === nameOrTarget);
     const gone = this.active.filter(hit);
     this.active = this.active.filter((e) => !hit(e));
-    for (const e of gone) closeEntry(e);
+    for (const e of gone) this.closeEntry(e);
     return gone.length;
   }
 
   /** Closes every available fd and unclaimed lock (inherited but never taken). */
   cleanup(): void {
     this.ensure();
-    for (const e of this.available) closeEntry(e);
-    for (const fd of this.locks) native().close(fd);
+    for (const e of this.available) this.closeEntry(e);
+    for (const fd of this.locks) this.release(fd, true);
     this.available = [];
     this.locks = [];
   }
@@ -109,14 +163,21 @@ export class FdPool {
     this.active = [];
   }
 
+  private closeEntry(e: PoolEntry): void {
+    this.release(e.fd, true);
+    this.release(e.lockFd, true);
+  }
+
   /** The active fds, in export order. */
   activeFds(): { name: string; fd: number }[] {
+    this.active = this.prune(this.active);
     return this.active.map(({ name, fd }) => ({ name, fd }));
   }
 
   /** Active fds including lock fds (under {@link LOCK_FD_NAME}), as handed to successors and the FD store. */
   handoverFds(): { name: string; fd: number }[] {
     const out: { name: string; fd: number }[] = [];
+    this.active = this.prune(this.active);
     for (const e of this.active) {
       out.push({ name: e.name, fd: e.fd });
       if (e.lockFd !== undefined) out.push({ name: LOCK_FD_NAME, fd: e.lockFd });
@@ -129,9 +190,10 @@ function safeTest(t: FileTest, fd: number): boolean {
   try { return t(fd) === true; } catch { return false; }
 }
 
-function closeEntry(e: PoolEntry): void {
-  native().close(e.fd);
-  if (e.lockFd !== undefined) native().close(e.lockFd);
+/** "dev:ino" of an open fd, or undefined when it is not open. */
+function identity(fd: number): string | undefined {
+  const st = native().fstat(fd);
+  return typeof st === "number" ? undefined : `${st[1]}:${st[2]}`;
 }
 
 function fdPath(fd: number): string | undefined {

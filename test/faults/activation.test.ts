@@ -169,7 +169,7 @@ describe("activation faults", { concurrency: 3 }, () => {
     } finally { closeAll(web, ctl); }
   });
 
-  test("an inherited fd number reused by the app after someone closed it is neither adopted nor closed by cleanup()", { todo: "bug: FdPool.cleanup()/fileWith trust fd numbers; a reused number makes cleanup() close the app's file" }, async () => {
+  test("an inherited fd number reused by the app after someone closed it is neither adopted nor closed by cleanup()", async () => {
     const web = inetSocket("tcp");
     try {
       const out = await probe([
