@@ -33,7 +33,7 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-test("npm start serves HTTP on the address it prints, and stops on SIGTERM", async (t) => {
+test("npm start serves HTTP on the address it prints, and stops on Ctrl-C", async (t) => {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
   assert.match(pkg.scripts.start!, /\bsdkit|dist\/cli\/main\.js\b/, "npm start runs the sdkit CLI");
   assert.match(pkg.scripts.start!, /examples\/http-hello\/server\.js/, "on the HTTP example");
@@ -62,7 +62,7 @@ test("npm start serves HTTP on the address it prints, and stops on SIGTERM", asy
   const pid = /^pid (\d+) serving/m.exec(out)![1];
   assert.equal(body, `200 hello from pid ${pid}\n`);
 
-  process.kill(-pgid, "SIGTERM"); // Ctrl-C would send SIGINT to the same process group
+  process.kill(-pgid, "SIGINT"); // what Ctrl-C in the terminal does: SIGINT to the whole foreground group
   await exited;
   await until(() => (groupAlive(pgid) ? undefined : true), "every process of npm start to exit");
   assert.match(err, /sdkit run: exit pid=\d+ code=0/, `the server stopped cleanly\n${err}`);
