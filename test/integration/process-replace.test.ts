@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { native, K } from "../../src/native/binding.js";
 import { fdSnapshot } from "../helpers/fd-leak.js";
-import { assertNoFailures, fdProfile, loadSummary, startDaemon, startLoads, stopDaemon, waitGone, type Ev } from "../fixtures/process-harness.js";
+import { assertNoFailures, fdProfile, loadSummary, settledProfile, unixSocketReport, startDaemon, startLoads, stopDaemon, waitGone, type Ev } from "../fixtures/process-harness.js";
 
 const CYCLES = Number(process.env.SDKIT_PROCESS_CYCLES ?? 50);
 
@@ -84,10 +84,9 @@ test(`${CYCLES} consecutive replaceProcess cycles under keep-alive and new-conne
     assert.equal(await getUnix(unixPath), String(current), "the Unix socket is served by the final process");
     assert.equal(lockHeld(`${unixPath}.lock`), true, "the flock travelled with the socket");
     // Quiet now: the clients have closed their connections (give the last FINs a moment).
-    let final = fdProfile(current);
-    for (let i = 0; i < 50 && final.other > 0; i++) { await new Promise((r) => setTimeout(r, 20)); final = fdProfile(current); }
+    const final = await settledProfile(current, profileGen2!);
     assert.equal(final.other, 0, "no connection or unidentified socket is left open");
-    assert.deepEqual(final.fds, profileGen2, "the final process holds exactly the fds of generation 2");
+    assert.deepEqual(final.fds, profileGen2, `the final process holds exactly the fds of generation 2; its Unix sockets:\n${unixSocketReport(current)}`);
     const links = final.fds;
     assert.equal(links.filter((l) => l === `tcp-listen:${port}`).length, 2, "the TCP listener: the server's fd and the registry's dup");
     assert.equal(links.filter((l) => l === `unix-listen:${unixPath}`).length, 2, "the Unix listener: the server's fd and the registry's dup");

@@ -148,7 +148,7 @@ test("Type=notify: reexec cycles keep MainPID; the unit stays active with zero f
     const first = await events.waitFor((e) => e.ev === "ready", 60_000, "first image ready");
     const pid = await activeRunning(m, svc, "started");
     assert.equal(pid, first.pid);
-    const loads = await startLoads(first.port as number, 10_000);
+    const loads = await startLoads(first.port as number, 30_000); // the start-up gap: see process-reexec.test.ts
     const n = Math.max(3, Math.round(CYCLES / 2));
     for (let i = 1; i <= n; i++) {
       assert.equal((await m.systemctl("reload", svc)).code, 0);
