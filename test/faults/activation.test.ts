@@ -105,7 +105,7 @@ describe("activation faults", { concurrency: 3 }, () => {
     } finally { closeAll(a, b); }
   });
 
-  test("LISTEN_FDNAMES with a trailing ':' (count mismatch) fails with ERR_SD_LISTEN_FDNAMES after marking the fds close-on-exec", async () => {
+  test("LISTEN_FDNAMES with a trailing ':' (count mismatch) fails with ERR_SD_LISTEN_FDNAMES and the fds do not reach children", async () => {
     const a = inetSocket("tcp"), b = inetSocket("tcp");
     try {
       const out = await probe([["names"], ["grandchild"]], { fds: [a, b], names: ["web", "ctl", ""] });
