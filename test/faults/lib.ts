@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
+import { after } from "node:test";
 import { K, native } from "../../src/native/binding.js";
 import { encodeUnixPath } from "../../src/util/unix-path.js";
 import { createRequire } from "node:module";
@@ -13,6 +14,10 @@ import { fixture } from "../helpers/spawn.js";
 
 /** node + the tsx loader by absolute URL, so a child started in another cwd still finds it. */
 export const TSX_ABS = [process.execPath, "--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href];
+
+// A failed assertion can leave a socket or server open, which would keep the test process alive
+// until the runner's timeout; once every test of the file has finished, exit shortly after.
+after(() => { setTimeout(() => process.exit(), 3000).unref(); });
 
 export type Step = [string, ...unknown[]];
 export interface StepResult { ok?: unknown; error?: { name: string; code: string | null; sysCode: string | null; message: string } }

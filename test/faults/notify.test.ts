@@ -3,7 +3,7 @@
 // the delivered result, that nothing unintended reached the receiver, and that no fd leaked.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as sd from "../../src/index.js";
 import { objectEnv } from "../../src/env.js";
@@ -198,12 +198,13 @@ it("NotifyReceiver.close() after a successor re-bound the path leaves the succes
     const path = join(t.dir, "notify");
     const old = new sd.NotifyReceiver({ path }).listen();
     const successor = new sd.NotifyReceiver({ path }).listen(); // replaces the file (stale for it)
-    const ino = lstatSync(path).ino;
-    old.close();
-    assert.equal(lstatSync(path).ino, ino, "the old receiver removed the successor's socket file");
-    const got = successor.next((m) => m.fields.READY === "1");
-    await sd.ready(undefined, { env: envFor(path) });
-    await got;
-    successor.close();
+    try {
+      const ino = lstatSync(path).ino;
+      old.close();
+      assert.ok(existsSync(path) && lstatSync(path).ino === ino, "the old receiver removed the successor's socket file");
+      const got = successor.next((m) => m.fields.READY === "1");
+      await sd.ready(undefined, { env: envFor(path) });
+      await got;
+    } finally { old.close(); successor.close(); }
   } finally { t.done(); }
 });
