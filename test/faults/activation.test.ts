@@ -4,11 +4,11 @@
 // leaves this process's fds unchanged.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { openSync, readdirSync } from "node:fs";
+import { openSync } from "node:fs";
 import { FdPool } from "../../src/registry/pool.js";
 import { native } from "../../src/native/binding.js";
 import { assertNoFdLeak, fdSnapshot } from "../helpers/fd-leak.js";
+import { inspectSleeper } from "./sleeper.js";
 import { closeAll, errorOf, inetSocket, okOf, probe, socketInode } from "./lib.js";
 
 interface Grandchild { fds: number[]; targets: Record<string, string>; env: string[] }
@@ -17,11 +17,7 @@ let ambient: number[] = [];
 const fileCheck = fdSnapshot();
 before(async () => {
   // fds any child of this test process gets without sdkit (e.g. a runner's non-CLOEXEC pipe).
-  const c = spawn("/bin/sleep", ["30"], { stdio: "ignore" });
-  await new Promise((r) => c.once("spawn", r));
-  ambient = readdirSync(`/proc/${c.pid}/fd`).map(Number);
-  c.kill("SIGKILL");
-  await new Promise((r) => c.once("exit", r));
+  ambient = [...(await inspectSleeper()).fds.keys()];
 });
 after(() => fileCheck());
 

@@ -4,14 +4,14 @@
 // variables. Checked from outside, in /proc/<child>/fd and /proc/<child>/environ.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import dgram from "node:dgram";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as sd from "../../src/index.js";
 import { objectEnv } from "../../src/env.js";
 import { native } from "../../src/native/binding.js";
 import { fdSnapshot } from "../helpers/fd-leak.js";
+import { inspectSleeper } from "../faults/sleeper.js";
 import { closeAll, errorOf, inetSocket, okOf, probe, tempDir, unixSocket } from "../faults/lib.js";
 
 const fileCheck = fdSnapshot();
@@ -20,14 +20,9 @@ let ambient: number[] = [];
 
 /** Spawns `sleep`, returns its fds (beyond stdio and what every child of ours gets) and environment. */
 async function inspectChild(): Promise<{ fds: string[]; env: string[] }> {
-  const c = spawn("/bin/sleep", ["30"], { stdio: "ignore" });
-  await new Promise((r, j) => { c.once("spawn", r); c.once("error", j); });
-  const fds = readdirSync(`/proc/${c.pid}/fd`).map(Number).filter((fd) => fd > 2 && !ambient.includes(fd))
-    .map((fd) => { try { return `${fd} -> ${readlinkSync(`/proc/${c.pid}/fd/${fd}`)}`; } catch { return `${fd}`; } });
-  const env = readFileSync(`/proc/${c.pid}/environ`, "utf8").split("\0").filter((e) => /^(LISTEN_|NOTIFY_SOCKET=|WATCHDOG_|SDKIT_)/.test(e));
-  c.kill("SIGKILL");
-  await new Promise((r) => c.once("exit", r));
-  return { fds, env };
+  const c = await inspectSleeper();
+  const fds = [...c.fds].filter(([fd]) => fd > 2 && !ambient.includes(fd)).map(([fd, t]) => `${fd} -> ${t}`);
+  return { fds, env: c.environ.filter((e) => /^(LISTEN_|NOTIFY_SOCKET=|WATCHDOG_|SDKIT_)/.test(e)) };
 }
 
 before(async () => { ambient = (await inspectChild()).fds.map((l) => Number(l.split(" ")[0])); });
@@ -39,6 +34,8 @@ test("every fd sdkit creates or exports (listeners, lock, receiver, barrier pipe
   assert.ok(Array.isArray(raw));
   const deaf = `@sdf-hard-${process.pid}`;
   const deafFd = unixSocket("dgram", deaf, false);
+  let deafOpen = true;
+  const closeDeaf = () => { if (deafOpen) { deafOpen = false; closeAll(deafFd); } };
   const objs: { close(): unknown }[] = [];
   try {
     objs.push(await sd.listenTCP({ name: "web", host: "127.0.0.1", port: 0 }));
@@ -53,9 +50,10 @@ test("every fd sdkit creates or exports (listeners, lock, receiver, barrier pipe
     const child = await inspectChild();
     const ownRaw = child.fds.filter((l) => Number(l.split(" ")[0]) === raw[0] || Number(l.split(" ")[0]) === raw[1]);
     assert.deepEqual(child.fds.filter((l) => !ownRaw.includes(l)), [], "sdkit fds leaked into an unrelated child");
-    closeAll(deafFd); // the barrier's only reader goes away: the wait ends (timeout or hang-up)
+    closeDeaf(); // the barrier's only reader goes away: the wait ends (timeout or hang-up)
     await pendingBarrier;
   } finally {
+    closeDeaf();
     for (const o of objs) o.close();
     for (const { name } of sd.activeFds()) sd.forget(name);
     closeAll(...raw);
