@@ -17,6 +17,6 @@ const files = [];
 for (const r of roots.length ? roots : ["test"]) collect(r, files);
 const r = spawnSync(process.execPath, [
   "--import", "tsx", "--test", `--test-concurrency=${process.env.SDKIT_TEST_CONCURRENCY ?? 2}`,
-  "--test-timeout=300000", ...flags, ...files,
+  "--test-timeout=900000", ...flags, ...files,
 ], { stdio: "inherit" });
 process.exit(r.status ?? 1);

@@ -4,6 +4,7 @@
  * One alphabetised table lists every code (docs/troubleshooting.md mirrors it).
  * @module
  */
+import { constants as osConstants } from "node:os";
 import { getSystemErrorName } from "node:util";
 
 /** Every `ERR_SD_*` code with a one-line meaning. Codes never change once published. */
@@ -114,6 +115,10 @@ function codeForErrno(name: string): SdErrorCode {
 export function errnoError(ret: number, syscall: string, detail = "", hint = "", extra: SdErrorDetails = {}): SdError {
   let sysCode: string;
   try { sysCode = getSystemErrorName(ret); } catch { sysCode = `errno ${-ret}`; }
+  // libuv has no name for some errnos (ENOEXEC: "Unknown system error -8"); the OS table has.
+  if (sysCode.startsWith("Unknown")) {
+    sysCode = Object.entries(osConstants.errno).find(([, v]) => v === -ret)?.[0] ?? `errno ${-ret}`;
+  }
   const code = codeForErrno(sysCode);
   const msg = `${syscall} ${sysCode}${detail ? ` ${detail}` : ""}${hint ? `: ${hint}` : ""}`;
   return new SdError(code, msg, { ...extra, syscall, errno: ret, sysCode });

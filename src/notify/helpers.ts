@@ -8,6 +8,7 @@ import { SdError } from "../errors.js";
 import { stopWatchdog } from "../watchdog/pinger.js";
 import { notify, type NotifyOptions } from "./notify.js";
 import { assertFdStoreName, type NotifyValue } from "./message.js";
+import { signalParentTermination } from "../process/child.js";
 
 type Pairs = [string, NotifyValue][];
 
@@ -29,6 +30,10 @@ function nonNegativeInteger(what: string, n: number): number {
 
 /** `READY=1` (with `STATUS=` when given): start-up finished, or a reload completed. */
 export async function ready(statusText?: string, opts?: NotifyOptions): Promise<void> {
+  // A successor started by replaceProcess/startProcess is not the service's main process yet,
+  // so its READY=1 would be rejected (NotifyAccess=main). Its readiness goes to the parent
+  // instead, which hands MAINPID= over; the status text is not sent in that case.
+  if (signalParentTermination()) return;
   return notify(withStatus([["READY", "1"]], statusText), opts);
 }
 
