@@ -8,7 +8,7 @@
  * | none    | create        | ADDRESS_IN_USE | ADDRESS_IN_USE | ADDRESS_IN_USE          |
  * | always  | create        | replace      | replace (steals it) | UNLINK_REFUSED       |
  * | socket  | create        | replace      | ADDRESS_IN_USE | UNLINK_REFUSED            |
- * | flock   | create        | replace      | LOCKED (if the owner holds the lock) | UNLINK_REFUSED |
+ * | flock   | create        | replace      | LOCKED (owner holds the lock), else ADDRESS_IN_USE | UNLINK_REFUSED |
  *
  * Whatever the policy, sdkit only ever unlinks a socket: `lstat` decides (a symlink is never
  * followed), so a regular file, a symlink or a directory is never removed. sdkit never unlinks
@@ -30,8 +30,10 @@ import { encodeUnixPath } from "../util/unix-path.js";
  * - `"socket"`: unlink a socket file only when nobody listens on it (a connect probe is
  *   refused); a live one is ERR_SD_ADDRESS_IN_USE. The default.
  * - `"flock"`: take `flock(LOCK_EX|LOCK_NB)` on `<path>.lock` first; a held lock means a live
- *   owner (ERR_SD_LOCKED); holding it, replace any socket file. The lock fd stays open with the
- *   socket and travels with it to a successor process or the FD store.
+ *   owner (ERR_SD_LOCKED). Holding it, replace a stale socket file; a socket that still answers
+ *   (an owner whose lock file was deleted or replaced, or one that never locks) is
+ *   ERR_SD_ADDRESS_IN_USE, never stolen. The lock fd stays open with the socket and travels with
+ *   it to a successor process or the FD store.
  *
  * Anything that is not a socket (regular file, symlink, directory) is never removed:
  * ERR_SD_UNLINK_REFUSED (`"none"` reports ERR_SD_ADDRESS_IN_USE from bind instead).
@@ -141,7 +143,9 @@ export function prepareUnixPath(path: string, policy: UnixSocketUnlinkPolicy, ty
     if (!st.isSocket()) {
       throw new SdError("ERR_SD_UNLINK_REFUSED", `${path} exists and is ${kindOf(st)}, not a socket: sdkit only ever removes socket files. Remove it yourself or choose another path.`, { path });
     }
-    if (policy === "socket") {
+    // Under "flock" the lock serialises starters, and the probe still guards the owner whose
+    // lock file someone deleted or replaced: doubt never leads to an unlink.
+    if (policy === "socket" || policy === "flock") {
       const probe = probeUnixPath(path, type);
       if (probe.live) {
         throw new SdError("ERR_SD_ADDRESS_IN_USE", `${path} is in use by a live socket (${probe.why}): stop its owner, inherit the socket, or use unlinkPolicy "always" to take the path over.`, { path });

@@ -96,13 +96,12 @@ for (const what of Object.keys(MATRIX) as Existing[]) {
   }
 }
 
-test("flock trusts the lock: a live owner that does not take it is replaced (documented)", scenario(async () => {
+test("flock never steals: a live owner that does not hold the lock is ERR_SD_ADDRESS_IN_USE", scenario(async () => {
   const t = tempDir("ul");
   const path = join(t.dir, "app.sock");
   const owner = await liveOwner(path, "stream", false);
   try {
-    const s = await sd.listenUnix({ path, unlinkPolicy: "flock" });
-    await closeServer(s);
+    await rejectsWith(sd.listenUnix({ path, unlinkPolicy: "flock" }), "ERR_SD_ADDRESS_IN_USE", path);
   } finally { await stop(owner); t.done(); }
 }));
 
