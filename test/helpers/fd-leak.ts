@@ -5,6 +5,13 @@
 import { readdirSync, readlinkSync } from "node:fs";
 import assert from "node:assert/strict";
 
+/**
+ * tsx (the TypeScript loader the tests run under) writes its compile cache asynchronously to
+ * <tmpdir>/tsx-<uid>/: those short-lived fds belong to the loader, not to the code under test,
+ * and with a cold cache (a fresh clone, i.e. CI) they come and go during a scenario.
+ */
+const LOADER_CACHE = /\/tsx-\d+\//;
+
 /** fd -> what it points to, for the open fds of `pid` (default: this process). */
 export function openFds(pid: number | "self" = "self"): Map<number, string> {
   const out = new Map<number, string>();
@@ -14,11 +21,18 @@ export function openFds(pid: number | "self" = "self"): Map<number, string> {
   return out;
 }
 
+/** The open fds of this process, without the test loader's own cache files. */
+function scenarioFds(): Map<number, string> {
+  const out = openFds();
+  for (const [fd, target] of out) if (LOADER_CACHE.test(target)) out.delete(fd);
+  return out;
+}
+
 /** Takes a snapshot; the returned function asserts nothing was opened or closed since. */
 export function fdSnapshot(): () => void {
-  const before = openFds();
+  const before = scenarioFds();
   return () => {
-    const after = openFds();
+    const after = scenarioFds();
     const opened = [...after].filter(([fd, t]) => before.get(fd) !== t).map(([fd, t]) => `${fd} -> ${t}`);
     const closed = [...before].filter(([fd]) => !after.has(fd)).map(([fd, t]) => `${fd} -> ${t}`);
     assert.deepEqual({ opened, closed }, { opened: [], closed: [] }, "the scenario leaked or closed fds");
