@@ -25,7 +25,7 @@ interface Sample { rps: number; p99Ms: number; errors: number }
 
 export async function throughputScenario(ctx: Ctx): Promise<ScenarioResult> {
   const q = ctx.quick;
-  const cfg = { rounds: q ? 2 : 5, warmupS: 1, seconds: q ? 3 : 6, conns: 16 };
+  const cfg = { rounds: q ? 2 : 5, warmupS: 1, seconds: q ? 2 : 6, conns: 16 };
   const tool = hasWrk() ? "wrk" : "autocannon";
   const load = (port: number, s: number) => (tool === "wrk" ? runWrk(port, s, cfg.conns) : runAutocannon(ctx.root, port, s, cfg.conns));
   const sdMissing = missing(ctx.sdkit, "listenTCP");
