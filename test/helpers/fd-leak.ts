@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
  * <tmpdir>/tsx-<uid>/: those short-lived fds belong to the loader, not to the code under test,
  * and with a cold cache (a fresh clone, i.e. CI) they come and go during a scenario.
  */
-const LOADER_CACHE = /\/tsx-\d+\//;
+const LOADER_CACHE = /\/tsx-\d+(\/|$)/;
 
 /** fd -> what it points to, for the open fds of `pid` (default: this process). */
 export function openFds(pid: number | "self" = "self"): Map<number, string> {

@@ -78,6 +78,8 @@ test("workers: the first request starts primary + 2 workers; systemctl reload re
 
   const first = await httpGet(port);
   assert.equal(first.status, 200, readLog(log));
+  // The first response can come from the first worker before the second one reported in.
+  await m.waitFor(UNIT, "StatusText", /^2 workers: \d+, \d+$/, 30_000);
   const { MainPID, StatusText, ControlGroup } = await m.show(UNIT, ["MainPID", "StatusText", "ControlGroup"]);
   const primary = Number(MainPID);
   const pidsOf = (s: string) => /^2 workers: (\d+), (\d+)$/.exec(s)!.slice(1).map(Number);
