@@ -2,13 +2,14 @@
 // a READY=1 to the manager would be rejected under NotifyAccess=main).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startProcess } from "../../src/index.js";
+import { replaceProcess } from "../../src/index.js";
 import { errnoError } from "../../src/errors.js";
 import { TSX, fixture } from "../helpers/spawn.js";
 
-test("a successor's ready() signals the parent: startProcess resolves without NOTIFY_SOCKET", async () => {
-  const env = { NOTIFY_SOCKET: undefined };
-  const pid = await startProcess(env, { argv: [...TSX, fixture("process-ready-child.ts")] });
+test("a successor's ready() completes the handshake: replaceProcess resolves without NOTIFY_SOCKET", async () => {
+  // replaceProcess waits for the readiness byte (startProcess does not). Without the handshake in
+  // ready(), the child would throw NoNotifySocketError, close the pipe, and this would reject.
+  const pid = await replaceProcess(null, { NOTIFY_SOCKET: undefined }, { argv: [...TSX, fixture("process-ready-child.ts")], timeoutMs: 120_000 });
   assert.ok(pid > 0);
 });
 
