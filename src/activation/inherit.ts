@@ -9,6 +9,7 @@ import { readlinkSync } from "node:fs";
 import { ActivationError, SdError } from "../errors.js";
 import { processEnv, type Env } from "../env.js";
 import { native } from "../native/binding.js";
+import { fdIdentity } from "../util/fd-identity.js";
 import { LISTEN_FDS_START, LISTEN_VARS, parseListenCount, parseListenNames, type ListenFds } from "./listen-fds.js";
 
 /** Activation settings; change them before the first call that reads the environment. */
@@ -99,12 +100,6 @@ export function listenFdsWithNames(): { count: number; names: string[] } {
     }
   }
   return { count: s.result.count, names: [...s.result.names] };
-}
-
-/** "dev:ino" of an open fd, undefined when closed: tells a passed fd from a reused number. */
-export function fdIdentity(fd: number): string | undefined {
-  const st = native().fstat(fd);
-  return typeof st === "number" ? undefined : `${st[1]}:${st[2]}`;
 }
 
 /** The identity of each inherited fd at the time LISTEN_* was read (for the registry). */

@@ -12,6 +12,7 @@ import { describeFd } from "../filetest/inspect.js";
 import { native } from "../native/binding.js";
 import { defaultPool, forget } from "../registry/default.js";
 import { assertFdName, type FileTest, type PoolEntry } from "../registry/pool.js";
+import { fdIdentity } from "../util/fd-identity.js";
 
 /** Options every listener accepts. */
 export interface CommonListenOptions {
@@ -69,11 +70,8 @@ export function serverFrom(server: ServerOrHandler | undefined, create: () => ne
   return server;
 }
 
-/** Identity of an fd (device and inode), to tell later whether the number still refers to it. */
-function identity(fd: number): string {
-  const st = native().fstat(fd);
-  return typeof st === "number" ? "" : `${st[1]}:${st[2]}`;
-}
+/** Identity of an fd (device and inode), `""` when closed: tells later whether the number still refers to it. */
+const identity = (fd: number): string => fdIdentity(fd) ?? "";
 
 /** Closes `fd` only if it is still the socket it was (Node may have closed it already). */
 function closeIfSame(fd: number, id: string): void {

@@ -11,6 +11,7 @@ import { readlinkSync } from "node:fs";
 import { SdError } from "../errors.js";
 import { check, native } from "../native/binding.js";
 import { fdOf, type FdTarget } from "./targets.js";
+import { fdIdentity } from "../util/fd-identity.js";
 
 /** A file-descriptor test (see the `is*` functions); true when the fd qualifies. */
 export type FileTest = ((fd: number) => boolean) & { description?: string };
@@ -57,7 +58,7 @@ export class FdPool {
     for (const e of entries) {
       // An fd closed (or reused) since it was inherited stays listed, for peek()'s diagnostics,
       // but is never adopted or closed by the pool.
-      const id = "id" in e ? e.id : identity(e.fd);
+      const id = "id" in e ? e.id : fdIdentity(e.fd);
       if (id !== undefined) this.ids.set(e.fd, id);
       if (e.lockFd !== undefined) this.own(e.lockFd);
       if (e.name === LOCK_FD_NAME) this.locks.push(e.fd);
@@ -67,7 +68,7 @@ export class FdPool {
 
   /** Records the identity of an fd the pool now owns; false if it is not open. */
   private own(fd: number): boolean {
-    const id = identity(fd);
+    const id = fdIdentity(fd);
     if (id === undefined) return false;
     this.ids.set(fd, id);
     return true;
@@ -76,7 +77,7 @@ export class FdPool {
   /** True while `fd` is still the file the pool took ownership of. */
   private mine(fd: number): boolean {
     const id = this.ids.get(fd);
-    return id !== undefined && identity(fd) === id;
+    return id !== undefined && fdIdentity(fd) === id;
   }
 
   /** Gives up ownership: closes the fd only if it is still ours. */
@@ -190,11 +191,6 @@ function safeTest(t: FileTest, fd: number): boolean {
   try { return t(fd) === true; } catch { return false; }
 }
 
-/** "dev:ino" of an open fd, or undefined when it is not open. */
-function identity(fd: number): string | undefined {
-  const st = native().fstat(fd);
-  return typeof st === "number" ? undefined : `${st[1]}:${st[2]}`;
-}
 
 function fdPath(fd: number): string | undefined {
   try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return undefined; }
