@@ -69,6 +69,39 @@ static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
   return sdk_int(env, sdk_sendmsg(fd, data, len, top, fds, (size_t)nfds, credp, 0));
 }
 
+/* Notifications are at most 4096 bytes (the manager's buffer); TypeScript checks that first. */
+#define ONCE_STR_MAX 4096
+
+/* sendmsgOnce(to: addr, data: string | Buffer, fds: number[] | null) -> bytes | -errno.
+ * A string is sent as its UTF-8 bytes without a JS Buffer in between (at most ONCE_STR_MAX). */
+static napi_value js_sendmsg_once(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  sdk_addr to;
+  int r = sdk_addr_from_js(env, argv[0], &to);
+  if (r == -1) { bool p; napi_is_exception_pending(env, &p); if (p) return NULL; }
+  if (r < 0) return sdk_int(env, r);
+  char text[ONCE_STR_MAX + 1];
+  void *data;
+  size_t len;
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[1], &t));
+  if (t == napi_string) {
+    CHECK(napi_get_value_string_utf8(env, argv[1], NULL, 0, &len));
+    if (len > ONCE_STR_MAX) return sdk_int(env, -EMSGSIZE);
+    CHECK(napi_get_value_string_utf8(env, argv[1], text, sizeof text, &len));
+    data = text;
+  } else if (sdk_arg_bytes(env, argv[1], &data, &len) < 0) {
+    return NULL;
+  }
+  int fds[SDK_MAX_FDS], nfds = 0;
+  CHECK(napi_typeof(env, argv[2], &t));
+  if (t != napi_null && t != napi_undefined) {
+    nfds = sdk_arg_fds(env, argv[2], fds, SDK_MAX_FDS);
+    if (nfds < 0) return NULL;
+  }
+  return sdk_int(env, sdk_sendmsg_once(&to, data, len, fds, (size_t)nfds));
+}
+
 /* recvmsg(fd, cap) -> { data, flags, fds, pid, uid, gid, from } | -errno (-EAGAIN when empty) */
 static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -102,5 +135,6 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
 
 void sdk_register_msg(napi_env env, napi_value exports) {
   sdk_register(env, exports, "sendmsg", js_sendmsg);
+  sdk_register(env, exports, "sendmsgOnce", js_sendmsg_once);
   sdk_register(env, exports, "recvmsg", js_recvmsg);
 }

@@ -84,6 +84,14 @@ ssize_t sdk_sendmsg(int fd, const void *data, size_t len, const sdk_addr *to, co
   return n < 0 ? -errno : n;
 }
 
+ssize_t sdk_sendmsg_once(const sdk_addr *to, const void *data, size_t len, const int *fds, size_t nfds) {
+  int fd = socket(to->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -errno;
+  ssize_t n = sdk_sendmsg(fd, data, len, to, fds, nfds, NULL, 0);
+  close(fd); /* a fresh datagram socket: close cannot fail in a way that matters */
+  return n;
+}
+
 ssize_t sdk_recvmsg(int fd, void *buf, size_t cap, sdk_recv *r) {
   union {
     struct cmsghdr align;

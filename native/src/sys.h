@@ -33,6 +33,12 @@ int sdk_addr_inet(sdk_addr *a, int family, const char *host, int port);
 ssize_t sdk_sendmsg(int fd, const void *data, size_t len, const sdk_addr *to, const int *fds,
                     size_t nfds, const int *cred /* pid, uid, gid */, int flags);
 
+/* socket() + sendmsg(to) + close(): one datagram from a fresh, unbound, non-blocking socket of
+ * to's family, as libsystemd sends a notification. One call instead of four from JavaScript:
+ * a notification usually arrives after the process was idle, and each crossing into native
+ * code costs most when the caches are cold. Returns bytes sent or -errno (of socket or sendmsg). */
+ssize_t sdk_sendmsg_once(const sdk_addr *to, const void *data, size_t len, const int *fds, size_t nfds);
+
 typedef struct {
   ssize_t len;          /* bytes received */
   int flags;            /* msg_flags (MSG_TRUNC, MSG_CTRUNC) */

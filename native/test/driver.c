@@ -150,6 +150,23 @@ static void messages(void) {
     EQ(sdk_close(r.fds[i]), 0);
   }
 
+  /* sendmsg_once: a fresh socket per datagram, fds included, errors as -errno, no fd left open. */
+  int before = count_fds();
+  EQ(sdk_sendmsg_once(&ra, "ONCE=1", 6, p, 1), 6);
+  EQ(sdk_recvmsg(rx, buf, sizeof buf, &r), 6);
+  EXPECT(memcmp(buf, "ONCE=1", 6) == 0, "once payload");
+  EQ(r.pid, getpid());
+  EQ(r.nfds, 1);
+  EQ(sdk_close(r.fds[0]), 0);
+  EQ(sdk_sendmsg_once(&ra, "F", 1, p, 2), 1);
+  EQ(sdk_recvmsg(rx, buf, sizeof buf, &r), 1);
+  EQ(r.nfds, 2);
+  for (int i = 0; i < r.nfds; i++) EQ(sdk_close(r.fds[i]), 0);
+  EQ(sdk_sendmsg_once(&missing, "x", 1, NULL, 0), -ECONNREFUSED);
+  int badfd = -1;
+  EQ(sdk_sendmsg_once(&ra, "x", 1, &badfd, 1), -EBADF);
+  EQ(count_fds(), before);
+
   /* Credentials only, then fds only (the kernel adds credentials itself with SO_PASSCRED). */
   EQ(sdk_sendmsg(tx, "A", 1, &ra, NULL, 0, cred, 0), 1);
   EQ(sdk_recvmsg(rx, buf, sizeof buf, &r), 1);

@@ -46,7 +46,9 @@ export interface Native {
   listen(fd: number, backlog: number): number;
   getsockname(fd: number): RawAddr | number;
   getpeername(fd: number): RawAddr | number;
-  sendmsg(fd: number, data: Buffer, to: RawAddr | null, fds: number[], cred: [number, number, number] | null): number;
+  sendmsg(fd: number, data: Buffer, to: RawAddr | null, fds: readonly number[], cred: [number, number, number] | null): number;
+  /** socket + sendmsg(to) + close in one call; a string is sent as UTF-8 (at most 4096 bytes). */
+  sendmsgOnce(to: RawAddr, data: string | Buffer, fds: readonly number[] | null): number;
   recvmsg(fd: number, cap: number): RecvResult | number;
   pollStart(fd: number, events: number, cb: (status: number, events: number) => void): object | number;
   pollUpdate(handle: object, events: number): number;

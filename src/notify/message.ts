@@ -95,6 +95,29 @@ export function toAssignments(state: NotifyState): [string, string][] {
   });
 }
 
+/**
+ * A whole message of plain ASCII assignments, tested in one pass: what almost every caller sends
+ * (`READY=1`, `STATUS=…`, `WATCHDOG=1`). Values exclude exactly what {@link formatNotifyValue}
+ * refuses, so a string that matches is a message the general path would accept unchanged. Keys
+ * that make `notify()` do more than send (`BARRIER` is refused, `STOPPING` and `WATCHDOG_USEC`
+ * steer the pinger) are left to the general path, so no second scan is needed.
+ */
+const PLAIN_LINE = String.raw`(?!BARRIER=|STOPPING=|WATCHDOG_USEC=)[A-Z_][A-Z0-9_]*=[^\n\r\0\\\x80-\uffff]*`;
+const PLAIN_MESSAGE = new RegExp(`^${PLAIN_LINE}(?:\n${PLAIN_LINE})*\n?$`);
+
+/**
+ * The datagram text for `state` when it is a plain message (above) within
+ * {@link NOTIFY_BUFFER_MAX}: the bytes {@link buildNotifyMessage} would produce. Otherwise
+ * `null`, and the general path validates and explains. This spares a notification its arrays,
+ * Buffer and second scans: it usually follows a quiet spell, when every extra step runs with
+ * cold caches (measured: half the cost of a notification on this path).
+ */
+export function plainMessage(state: string): string | null {
+  if (state.length > NOTIFY_BUFFER_MAX + 1 || !PLAIN_MESSAGE.test(state)) return null;
+  const text = state.endsWith("\n") ? state.slice(0, -1) : state;
+  return text.length <= NOTIFY_BUFFER_MAX ? text : null;
+}
+
 /** Joins validated assignments into the datagram; throws when it exceeds {@link NOTIFY_BUFFER_MAX}. */
 export function encodeAssignments(assignments: readonly (readonly [string, string])[]): Buffer {
   const data = Buffer.from(assignments.map(([k, v]) => `${k}=${v}`).join("\n"), "utf8");

@@ -5,12 +5,13 @@
  * @module
  */
 import { processEnv, type Env } from "../env.js";
+import { native } from "../native/binding.js";
 import { SdError } from "../errors.js";
 import { defaultPool } from "../registry/default.js";
 import { retimeWatchdog, stopWatchdog } from "../watchdog/pinger.js";
 import { notifyAddress, unsetNotifyEnv } from "./env.js";
 import { fdStoreMessages, type FdStoreEntry } from "./fdstore.js";
-import { encodeAssignments, toAssignments, type NotifyState } from "./message.js";
+import { encodeAssignments, plainMessage, toAssignments, type NotifyState } from "./message.js";
 import { sendMessages, type OutMessage } from "./transport.js";
 
 /** Options of {@link notify} and the helpers built on it. */
@@ -45,6 +46,7 @@ export interface NotifyOptions {
   env?: Env;
 }
 
+
 /** Default of {@link NotifyOptions.waitMs}: the time systemd-notify gives a barrier. */
 export const DEFAULT_WAIT_MS = 5000;
 
@@ -74,20 +76,39 @@ function afterSend(assignments: readonly (readonly [string, string])[]): void {
 export async function notify(state: NotifyState, opts: NotifyOptions = {}): Promise<void> {
   const env = opts.env ?? processEnv;
   try {
-    const assignments = toAssignments(state);
-    if (assignments.some(([k]) => k === "BARRIER")) {
-      throw new SdError("ERR_SD_INVALID_MESSAGE", "BARRIER=1 must travel alone with a pipe fd: use barrier() instead of notify().");
-    }
-    const messages: OutMessage[] = fdStoreMessages(fdEntries(opts.fds));
-    if (assignments.length > 0) messages.push({ data: encodeAssignments(assignments), fds: [] });
-    else if (opts.fds === undefined || opts.fds === false) throw new SdError("ERR_SD_INVALID_MESSAGE", "notify message is empty: give at least one KEY=VALUE assignment.");
-    if (opts.pid !== undefined && !(Number.isSafeInteger(opts.pid) && opts.pid > 0)) throw new SdError("ERR_SD_INVALID_ARG", `notify(): pid must be a positive integer, got ${String(opts.pid)}.`);
-    const address = notifyAddress(env);
-    const waitMs = opts.waitMs ?? DEFAULT_WAIT_MS;
-    if (!(waitMs >= 0)) throw new SdError("ERR_SD_INVALID_ARG", `notify(): waitMs must be a number >= 0, got ${String(waitMs)}.`);
-    if (messages.length > 0) await sendMessages(address, messages, waitMs, opts.pid === undefined ? {} : { pid: opts.pid });
-    afterSend(assignments);
+    if (!sentPlain(state, opts, env)) await sendGeneral(state, opts, env);
   } finally {
     if (opts.unsetEnv) unsetNotifyEnv(env);
   }
+}
+
+/**
+ * The common case in as few steps as possible: a plain string message (see `plainMessage`)
+ * without fds or pid, sent in one native call. A notification usually follows a quiet spell,
+ * when every extra step runs with cold caches; this path is what makes sdkit as quick as
+ * libsystemd there. Returns false whenever anything is not simple or the send did not go
+ * through: the general path then does it all again and explains any failure (a datagram goes
+ * out whole or not at all, so nothing is sent twice).
+ */
+function sentPlain(state: NotifyState, opts: NotifyOptions, env: Env): boolean {
+  if (typeof state !== "string" || (opts.fds !== undefined && opts.fds !== false) || opts.pid !== undefined) return false;
+  if (opts.waitMs !== undefined && !(opts.waitMs >= 0)) return false;
+  const text = plainMessage(state);
+  return text !== null && native().sendmsgOnce(notifyAddress(env).addr, text, null) >= 0;
+}
+
+async function sendGeneral(state: NotifyState, opts: NotifyOptions, env: Env): Promise<void> {
+  const assignments = toAssignments(state);
+  if (assignments.some(([k]) => k === "BARRIER")) {
+    throw new SdError("ERR_SD_INVALID_MESSAGE", "BARRIER=1 must travel alone with a pipe fd: use barrier() instead of notify().");
+  }
+  const messages: OutMessage[] = fdStoreMessages(fdEntries(opts.fds));
+  if (assignments.length > 0) messages.push({ data: encodeAssignments(assignments), fds: [] });
+  else if (opts.fds === undefined || opts.fds === false) throw new SdError("ERR_SD_INVALID_MESSAGE", "notify message is empty: give at least one KEY=VALUE assignment.");
+  if (opts.pid !== undefined && !(Number.isSafeInteger(opts.pid) && opts.pid > 0)) throw new SdError("ERR_SD_INVALID_ARG", `notify(): pid must be a positive integer, got ${String(opts.pid)}.`);
+  const address = notifyAddress(env);
+  const waitMs = opts.waitMs ?? DEFAULT_WAIT_MS;
+  if (!(waitMs >= 0)) throw new SdError("ERR_SD_INVALID_ARG", `notify(): waitMs must be a number >= 0, got ${String(waitMs)}.`);
+  await sendMessages(address, messages, waitMs, opts.pid === undefined ? {} : { pid: opts.pid });
+  afterSend(assignments);
 }

@@ -1,6 +1,6 @@
 /**
  * The notify transport, as libsystemd does it: a fresh, unbound AF_UNIX datagram socket per
- * call (so concurrent calls never collide on a bound name), connected to the notify address,
+ * call (so concurrent calls never collide on a bound name), sending to the notify address,
  * with SCM_RIGHTS for fds and SCM_CREDENTIALS only when sending on behalf of another pid. The
  * socket is non-blocking: a receiver whose queue is full yields EAGAIN, which the async path
  * waits out (bounded, by polling for writability) and the sync path reports as
@@ -18,8 +18,8 @@ import type { NotifyAddress } from "./address.js";
 
 const { EAGAIN, EPERM, ESRCH, ENOENT, ECONNREFUSED, EACCES, EBADF } = osConstants.errno;
 
-/** One datagram to send. */
-export interface OutMessage { data: Buffer; fds: readonly number[] }
+/** One datagram to send; a string goes out as its UTF-8 bytes. */
+export interface OutMessage { data: Buffer | string; fds: readonly number[] }
 
 /** Transport options. */
 export interface TransportOptions {
@@ -71,9 +71,10 @@ class NotifyConnection {
   /** Sends one datagram; false when the receiver's queue is full (EAGAIN). */
   trySend(msg: OutMessage): boolean {
     const n = native();
-    let ret = n.sendmsg(this.fd, msg.data, null, [...msg.fds], this.cred);
+    const data = typeof msg.data === "string" ? Buffer.from(msg.data, "utf8") : msg.data;
+    let ret = n.sendmsg(this.fd, data, null, msg.fds, this.cred);
     // libsystemd: if the kernel refuses the requested credentials, send with our own.
-    if (this.cred && (ret === -EPERM! || ret === -ESRCH!)) ret = n.sendmsg(this.fd, msg.data, null, [...msg.fds], null);
+    if (this.cred && (ret === -EPERM! || ret === -ESRCH!)) ret = n.sendmsg(this.fd, data, null, msg.fds, null);
     if (ret === -EAGAIN!) return false;
     if (ret < 0) throw sendError(this.address, ret, "sendmsg");
     return true;
@@ -99,11 +100,31 @@ class NotifyConnection {
   }
 }
 
+/**
+ * The fast path: each message in one native call (socket, sendmsg to the address, close), the
+ * way libsystemd sends. Returns how many went out before the first that did not. Whatever did
+ * not go out takes the slow path, which repeats the failed send step by step: a datagram is
+ * sent whole or not at all, so nothing is sent twice, and the slow path names the failing
+ * syscall, waits out a full receiver and handles explicit credentials.
+ */
+function sendFast(address: NotifyAddress, messages: readonly OutMessage[], opts: TransportOptions): number {
+  if (opts.pid !== undefined && opts.pid !== process.pid) return 0;
+  const n = native();
+  let sent = 0;
+  for (const m of messages) {
+    if (n.sendmsgOnce(address.addr, m.data, m.fds.length > 0 ? m.fds : null) < 0) break;
+    sent++;
+  }
+  return sent;
+}
+
 /** Sends `messages` in order now, without waiting; throws `ERR_SD_WOULD_BLOCK` when the receiver is full. */
 export function sendMessagesSync(address: NotifyAddress, messages: readonly OutMessage[], opts: TransportOptions = {}): void {
+  const sent = sendFast(address, messages, opts);
+  if (sent === messages.length) return;
   const conn = new NotifyConnection(address, opts);
   try {
-    for (const m of messages) if (!conn.trySend(m)) throw wouldBlock(address);
+    for (const m of messages.slice(sent)) if (!conn.trySend(m)) throw wouldBlock(address);
   } finally {
     conn.close();
   }
@@ -111,9 +132,16 @@ export function sendMessagesSync(address: NotifyAddress, messages: readonly OutM
 
 /**
  * Sends `messages` in order. When the receiver is full, waits for room (without blocking the
- * event loop) for at most `waitMs` in total, then rejects with `ERR_SD_WOULD_BLOCK`.
+ * event loop) for at most `waitMs` in total, then rejects with `ERR_SD_WOULD_BLOCK`. Returns
+ * nothing when everything went out at once (the usual case: no promise to settle), else the
+ * promise of the rest.
  */
-export async function sendMessages(address: NotifyAddress, messages: readonly OutMessage[], waitMs: number, opts: TransportOptions = {}): Promise<void> {
+export function sendMessages(address: NotifyAddress, messages: readonly OutMessage[], waitMs: number, opts: TransportOptions = {}): Promise<void> | undefined {
+  const sent = sendFast(address, messages, opts);
+  return sent === messages.length ? undefined : sendSlowly(address, messages.slice(sent), waitMs, opts);
+}
+
+async function sendSlowly(address: NotifyAddress, messages: readonly OutMessage[], waitMs: number, opts: TransportOptions): Promise<void> {
   const conn = new NotifyConnection(address, opts);
   const deadline = Date.now() + waitMs;
   try {

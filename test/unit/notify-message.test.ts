@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { buildNotifyMessage, parseNotifyMessage, assertFdStoreName, NOTIFY_BUFFER_MAX } from "../../src/notify/message.js";
+import { buildNotifyMessage, parseNotifyMessage, plainMessage, assertFdStoreName, NOTIFY_BUFFER_MAX } from "../../src/notify/message.js";
 import { SdError } from "../../src/errors.js";
 import { assertNoFdLeak } from "../helpers/fd-leak.js";
 
@@ -120,3 +120,34 @@ test("property: object states yield exactly their entries, or a typed refusal", 
     if (data) assertExactly(data, Object.entries(obj).map(([k, v]) => [k, String(v)]));
   }), { numRuns: 10_000 });
 })));
+
+// notify()'s fast path sends plainMessage(state) as is, skipping the general validation: it must
+// never accept what the general path refuses, and must send exactly the same bytes.
+const asciiUnit = fc.oneof(
+  { arbitrary: fc.integer({ min: 0x01, max: 0x7f }).map((c) => String.fromCharCode(c)), weight: 40 },
+  { arbitrary: fc.constantFrom("\\", "\n", "\r", "\0", "é", "\ud800", "😀"), weight: 1 },
+);
+const plainKey = fc.oneof({ arbitrary: validKey, weight: 8 }, { arbitrary: fc.constantFrom("STOPPING", "BARRIER", "WATCHDOG_USEC", "ready", "1X", ""), weight: 1 });
+const plainish = fc.oneof(
+  { arbitrary: stateText, weight: 1 },
+  { arbitrary: fc.tuple(fc.array(fc.tuple(plainKey, fc.string({ unit: asciiUnit })), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([ls, nl]) => ls.map(([k, v]) => `${k}=${v}`).join("\n") + (nl ? "\n" : "")), weight: 4 },
+);
+let plainCount = 0;
+test("property: a plain message is sent byte for byte as the general path builds it", () => assertNoFdLeak(() => {
+  fc.assert(fc.property(plainish, (state) => {
+    const plain = plainMessage(state);
+    if (plain === null) return;
+    plainCount++;
+    assert.equal(plain, text(state)); // throws if the general path refuses it
+    assert.doesNotMatch(plain, /(^|\n)(BARRIER|STOPPING|WATCHDOG_USEC)=/);
+  }), { numRuns: 10_000 });
+  assert.ok(plainCount >= 2000, `only ${plainCount} plain messages were generated`);
+}));
+
+it("plainMessage leaves everything but plain ASCII assignments to the general path", () => {
+  assert.equal(plainMessage("READY=1\nSTATUS=up and running\n"), "READY=1\nSTATUS=up and running");
+  for (const s of ["", "\n", "READY=1\n\n", "ready=1", "STATUS=é", "STATUS=a\\b", "STATUS=a\rb", "STATUS=a\0", "STOPPING=1", "READY=1\nBARRIER=1", "WATCHDOG_USEC=1000", `STATUS=${"x".repeat(NOTIFY_BUFFER_MAX)}`]) {
+    assert.equal(plainMessage(s), null, JSON.stringify(s));
+  }
+  assert.equal(plainMessage(`S=${"x".repeat(NOTIFY_BUFFER_MAX - 2)}`)?.length, NOTIFY_BUFFER_MAX);
+});
