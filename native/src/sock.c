@@ -67,6 +67,31 @@ static napi_value sockname(napi_env env, napi_callback_info info, int peer) {
   return sdk_addr_to_js(env, &a);
 }
 static napi_value js_getsockname(napi_env env, napi_callback_info info) { return sockname(env, info, 0); }
+
+/* fdInfo(fd, withReusePort) -> [mode, dev, ino] for other files,
+ * [mode, dev, ino, type, acceptconn, reuseport, address | -errno] for sockets, or -errno. */
+static napi_value js_fdinfo(napi_env env, napi_callback_info info) {
+  ARGS(2); INT_ARG(0, fd);
+  bool want;
+  if (sdk_arg_bool(env, argv[1], &want) < 0) return NULL;
+  sdk_fdfacts fi;
+  int r = sdk_fdinfo(fd, want, &fi);
+  if (r < 0) return sdk_int(env, r);
+  napi_value arr, v;
+  CHECK(napi_create_array_with_length(env, r ? 7 : 3, &arr));
+  napi_set_element(env, arr, 0, sdk_int(env, fi.mode));
+  napi_create_double(env, (double)fi.dev, &v);
+  napi_set_element(env, arr, 1, v);
+  napi_create_double(env, (double)fi.ino, &v);
+  napi_set_element(env, arr, 2, v);
+  if (r) {
+    napi_set_element(env, arr, 3, sdk_int(env, fi.type));
+    napi_set_element(env, arr, 4, sdk_int(env, fi.acceptconn));
+    napi_set_element(env, arr, 5, sdk_int(env, fi.reuseport));
+    napi_set_element(env, arr, 6, fi.name_rc < 0 ? sdk_int(env, fi.name_rc) : sdk_addr_to_js(env, &fi.name));
+  }
+  return arr;
+}
 static napi_value js_getpeername(napi_env env, napi_callback_info info) { return sockname(env, info, 1); }
 
 void sdk_register_sock(napi_env env, napi_value exports) {
@@ -78,5 +103,6 @@ void sdk_register_sock(napi_env env, napi_value exports) {
   sdk_register(env, exports, "connect", js_connect);
   sdk_register(env, exports, "listen", js_listen);
   sdk_register(env, exports, "getsockname", js_getsockname);
+  sdk_register(env, exports, "fdInfo", js_fdinfo);
   sdk_register(env, exports, "getpeername", js_getpeername);
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -139,6 +140,21 @@ int sdk_getsockopt_int(int fd, int level, int opt) {
   socklen_t l = sizeof v;
   if (getsockopt(fd, level, opt, &v, &l) < 0) return -errno;
   return v;
+}
+
+int sdk_fdinfo(int fd, int want_reuseport, sdk_fdfacts *out) {
+  struct stat st;
+  memset(out, 0, sizeof *out);
+  if (fstat(fd, &st) < 0) return -errno;
+  out->mode = (int)st.st_mode;
+  out->dev = (uint64_t)st.st_dev;
+  out->ino = (uint64_t)st.st_ino;
+  if (!S_ISSOCK(st.st_mode)) return 0;
+  out->type = sdk_getsockopt_int(fd, SOL_SOCKET, SO_TYPE);
+  out->acceptconn = sdk_getsockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN);
+  if (want_reuseport) out->reuseport = sdk_getsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT);
+  out->name_rc = sdk_sockname(fd, 0, &out->name);
+  return 1;
 }
 
 int sdk_setsockopt_int(int fd, int level, int opt, int val) {

@@ -53,6 +53,20 @@ typedef struct {
 ssize_t sdk_recvmsg(int fd, void *buf, size_t cap, sdk_recv *r);
 
 int sdk_getsockopt_int(int fd, int level, int opt);
+
+/* What the file tests ask about an fd, in one call: each syscall costs more than a microsecond
+ * on a VM, and each crossing from JavaScript about as much again, so a daemon adopting hundreds
+ * of sockets feels both. Fields a syscall could not answer hold its -errno. */
+typedef struct {
+  int mode;
+  uint64_t dev, ino;
+  int type, acceptconn, reuseport; /* sockets only; reuseport only when asked, else 0 */
+  int name_rc;                     /* getsockname's 0 or -errno (sockets only) */
+  sdk_addr name;
+} sdk_fdfacts;
+/* fstat, then for a socket SO_TYPE, SO_ACCEPTCONN, SO_REUSEPORT (if want_reuseport) and
+ * getsockname. Returns 1 for a socket, 0 for any other open fd, -errno when fstat fails. */
+int sdk_fdinfo(int fd, int want_reuseport, sdk_fdfacts *out);
 int sdk_setsockopt_int(int fd, int level, int opt, int val);
 int sdk_sockname(int fd, int peer, sdk_addr *out);
 int sdk_dup_cloexec(int fd, int min_fd);

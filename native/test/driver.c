@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -116,6 +117,19 @@ static void sockets(void) {
   EQ(sdk_getsockopt_int(t, SOL_SOCKET, SO_ACCEPTCONN), 1);
   EQ(sdk_sockname(t, 0, &got), 0);
   EXPECT(ntohs(((struct sockaddr_in *)&got.ss)->sin_port) != 0, "bound port");
+  /* fdinfo: everything the file tests ask, for a listener, a plain socket and a non-socket. */
+  sdk_fdfacts fi;
+  EQ(sdk_fdinfo(t, 1, &fi), 1);
+  EXPECT((fi.mode & S_IFMT) == S_IFSOCK, "fdinfo mode");
+  EQ(fi.type, SOCK_STREAM);
+  EQ(fi.acceptconn, 1);
+  EQ(fi.reuseport, 0);
+  EQ(fi.name_rc, 0);
+  EQ(((struct sockaddr *)&fi.name.ss)->sa_family, AF_INET);
+  EQ(sdk_fdinfo(s, 0, &fi), 1);
+  EQ(fi.acceptconn, 0);
+  EQ(sdk_fdinfo(0, 0, &fi) >= 0, 1);
+  EQ(sdk_fdinfo(-1, 0, &fi), -EBADF);
   EQ(sdk_close(t), 0);
   EQ(sdk_close(s), 0);
 }

@@ -8,8 +8,8 @@
 import { readlinkSync } from "node:fs";
 import { ActivationError, SdError } from "../errors.js";
 import { processEnv, type Env } from "../env.js";
-import { native } from "../native/binding.js";
-import { fdIdentity } from "../util/fd-identity.js";
+import { K, native } from "../native/binding.js";
+import { statIdentity } from "../util/fd-identity.js";
 import { LISTEN_FDS_START, LISTEN_VARS, parseListenCount, parseListenNames, type ListenFds } from "./listen-fds.js";
 
 /** Activation settings; change them before the first call that reads the environment. */
@@ -49,9 +49,12 @@ function ownPidfdInode(): bigint | undefined {
  * event loop: adopting (or later closing, via cleanup()) it would wreck the process. A C
  * program has no such neighbours, which is why libsystemd needs no such check.
  */
-function assertNotNodeInternal(fd: number, count: number): void {
+function assertNotNodeInternal(fd: number, count: number, mode: number): void {
+  // Sockets and FIFOs (nearly every passed fd) cannot be an epoll or eventfd: spare the readlink.
+  const fmt = mode & K().S_IFMT!;
+  if (fmt === K().S_IFSOCK || fmt === K().S_IFIFO) return;
   let target: string;
-  try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { return; } // not open: the next check says so
+  try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { return; }
   if (/^anon_inode:\[(eventpoll|eventfd)\]$/.test(target)) {
     throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${count} but fd ${fd} is Node.js's own ${target}, not a passed fd: the supervisor passed fewer fds than it announced.`, { fd });
   }
@@ -62,19 +65,25 @@ function assertNotNodeInternal(fd: number, count: number): void {
  * (any fd that is not open is an error), then the names check, and the variables removed
  * whatever happens. Exported for tests, which run it over an injected {@link Env}.
  */
-export function applyActivation(env: Env, opts: Required<ActivationOptions>): ListenFds {
+export function applyActivation(env: Env, opts: Required<ActivationOptions>): ListenFds & { ids: string[] } {
   try {
     const pidfdInode = env.get("LISTEN_PIDFDID") !== undefined ? ownPidfdInode() : undefined;
     const count = parseListenCount(env, { relaxed: opts.relaxed, ...(pidfdInode !== undefined ? { pidfdInode } : {}) });
+    const ids: string[] = [];
+    const n = native();
     for (let i = 0; i < count; i++) {
       const fd = LISTEN_FDS_START + i;
-      assertNotNodeInternal(fd, count);
-      if (native().setCloexec(fd, true) < 0) {
+      const st = n.fstat(fd);
+      if (typeof st !== "number") assertNotNodeInternal(fd, count, st[0]);
+      if (typeof st === "number" || n.setCloexec(fd, true) < 0) {
         throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${count} but fd ${fd} is not open: the supervisor passed fewer fds than it announced.`, { fd });
       }
+      // Identities now, while fds 3.. are still what the supervisor passed: the registry checks
+      // them before adopting or closing, because the app may close one and reuse its number.
+      ids.push(statIdentity(st));
     }
     // Only now: a names mismatch must not leave the fds inheritable by our children.
-    return { count, names: count === 0 ? [] : parseListenNames(env, count) };
+    return { count, names: count === 0 ? [] : parseListenNames(env, count), ids };
   } finally {
     if (opts.unsetEnv) for (const v of LISTEN_VARS) env.unset(v);
   }
@@ -90,10 +99,9 @@ export function listenFdsWithNames(): { count: number; names: string[] } {
   if (s.error) throw s.error;
   if (!s.result) {
     try {
-      s.result = applyActivation(processEnv, s.options);
-      // Identities now, while fds 3.. are still what the supervisor passed: the registry checks
-      // them before adopting or closing, because the app may close one and reuse its number.
-      s.ids = Array.from({ length: s.result.count }, (_, i) => fdIdentity(LISTEN_FDS_START + i));
+      const r = applyActivation(processEnv, s.options);
+      s.result = { count: r.count, names: r.names };
+      s.ids = r.ids;
     } catch (e) {
       s.error = e instanceof SdError ? e : new ActivationError("ERR_SD_ACTIVATION", String(e), { cause: e });
       throw s.error;

@@ -4,10 +4,10 @@
  * and no address means any listener, abstract ones included.
  * @module
  */
-import { isIPv6, SocketAddress } from "node:net";
 import { K } from "../native/binding.js";
+import { canonicalIPv6 } from "../util/ip.js";
 import type { FileTest } from "../registry/pool.js";
-import { inspectFd, type FdInfo } from "./inspect.js";
+import { inspectFdLean as inspectFd, type FdInfo } from "./inspect.js";
 import { named } from "./socket.js";
 
 /** An IP address to match: omitted host = any host; omitted or 0 port = any port. */
@@ -19,41 +19,45 @@ export interface InetAddr { host?: string; port?: number }
  */
 export function normalizeHost(host: string): string {
   let h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (isIPv6(h)) {
-    try { h = new SocketAddress({ address: h, family: "ipv6" }).address; } catch { /* keep as written */ }
-  }
+  if (!h.includes(":")) return h;
+  h = canonicalIPv6(h) ?? h;
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
   return m ? m[1]! : h;
 }
 
-function inetMatches(i: FdInfo, addr: InetAddr | undefined): boolean {
-  const c = K();
-  if (i.kind !== "socket" || (i.family !== c.AF_INET && i.family !== c.AF_INET6)) return false;
-  if (!addr) return true;
-  if (addr.port && i.port !== addr.port) return false;
-  if (addr.host === undefined || addr.host === "") return true;
-  const want = normalizeHost(addr.host);
-  const got = normalizeHost(i.address ?? "");
-  if (want === got) return true;
-  // "localhost" resolves to either loopback; accept the one the socket has.
-  if (want === "localhost") return got === "127.0.0.1" || got === "::1";
-  // Otherwise no match: an IPv4 host never equals an IPv6 socket (even a wildcard one).
-  return false;
+/** A matcher for sockets on `addr`, with the wanted host normalised once, not per fd. */
+function inetMatcher(addr: InetAddr | undefined): (i: FdInfo) => boolean {
+  const port = addr?.port ?? 0;
+  const want = addr?.host === undefined || addr.host === "" ? undefined : normalizeHost(addr.host);
+  return (i) => {
+    const c = K();
+    if (i.kind !== "socket" || (i.family !== c.AF_INET && i.family !== c.AF_INET6)) return false;
+    if (port !== 0 && i.port !== port) return false;
+    if (want === undefined) return true;
+    const got = normalizeHost(i.address ?? "");
+    if (want === got) return true;
+    // "localhost" resolves to either loopback; accept the one the socket has.
+    if (want === "localhost") return got === "127.0.0.1" || got === "::1";
+    // Otherwise no match: an IPv4 host never equals an IPv6 socket (even a wildcard one).
+    return false;
+  };
 }
 
 /** A listening TCP socket, optionally on `addr`. */
 export function isTCPListener(addr?: InetAddr): FileTest {
+  const matches = inetMatcher(addr);
   return named(`TCP listener${addr ? ` on ${addr.host ?? "*"}:${addr.port || "*"}` : ""}`, (fd) => {
     const i = inspectFd(fd);
-    return i.type === K().SOCK_STREAM && i.listening === true && inetMatches(i, addr);
+    return i.type === K().SOCK_STREAM && i.listening === true && matches(i);
   });
 }
 
 /** A bound UDP socket, optionally on `addr` (UDP sockets never have SO_ACCEPTCONN). */
 export function isUDPListener(addr?: InetAddr): FileTest {
+  const matches = inetMatcher(addr);
   return named(`UDP socket${addr ? ` on ${addr.host ?? "*"}:${addr.port || "*"}` : ""}`, (fd) => {
     const i = inspectFd(fd);
-    return i.type === K().SOCK_DGRAM && (i.port ?? 0) !== 0 && inetMatches(i, addr);
+    return i.type === K().SOCK_DGRAM && (i.port ?? 0) !== 0 && matches(i);
   });
 }
 

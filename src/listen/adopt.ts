@@ -52,7 +52,7 @@ export function checkName(name: string | undefined): string | undefined {
  */
 export function takeInherited(name: string | undefined, tests: FileTest[], want: string): PoolEntry | undefined {
   const pool = defaultPool();
-  const hit = pool.fileWith(name ?? "", ...tests);
+  const hit = pool.take(name ?? "", tests);
   if (hit || name === undefined || name === "") return hit;
   const same = pool.peek(name);
   if (same.length === 0) return undefined;
@@ -88,9 +88,9 @@ function wrapNodeError(e: unknown, what: string): SdError {
 /**
  * Starts `server` on `fd` synchronously (Node opens the handle at once; 'listening' follows).
  * Node owns `fd` from here on. On a synchronous failure the fd is closed and the error thrown.
+ * `id` is the fd's identity when the caller already has it (from the pool).
  */
-export function adoptServerSync<S extends net.Server>(fd: number, server: S, backlog: number | undefined, what: string): S {
-  const id = identity(fd);
+export function adoptServerSync<S extends net.Server>(fd: number, server: S, backlog: number | undefined, what: string, id: string = identity(fd)): S {
   try {
     // exclusive: adopt here even in a cluster worker (the primary cannot see this process's fds).
     server.listen(backlog === undefined ? { fd, exclusive: true } : { fd, backlog, exclusive: true });
@@ -102,8 +102,7 @@ export function adoptServerSync<S extends net.Server>(fd: number, server: S, bac
 }
 
 /** {@link adoptServerSync}, resolved on 'listening'; rejects (fd closed) on 'error'. */
-export function adoptServer<S extends net.Server>(fd: number, server: S, backlog: number | undefined, what: string): Promise<S> {
-  const id = identity(fd);
+export function adoptServer<S extends net.Server>(fd: number, server: S, backlog: number | undefined, what: string, id: string = identity(fd)): Promise<S> {
   return new Promise((resolve, reject) => {
     const onError = (e: unknown) => {
       server.off("listening", onListening);
@@ -117,7 +116,7 @@ export function adoptServer<S extends net.Server>(fd: number, server: S, backlog
     server.once("error", onError);
     server.once("listening", onListening);
     try {
-      adoptServerSync(fd, server, backlog, what);
+      adoptServerSync(fd, server, backlog, what, id);
     } catch (e) {
       server.off("error", onError);
       server.off("listening", onListening);
@@ -145,11 +144,12 @@ type Closable = { once(ev: "close", fn: () => void): unknown } & ({ close(): unk
 
 /**
  * Exports `target` (its fd must be open) under `name` with its lock fd, so it is handed on.
- * On failure (e.g. EMFILE on dup) closes `target` and the lock and rethrows.
+ * On failure (e.g. EMFILE on dup) closes `target` and the lock and rethrows. `id`: the fd's
+ * identity when known (from the pool).
  */
-export function exportTracked<T extends Closable>(name: string, target: T, lockFd: number | undefined, forgetOnClose: boolean | undefined): T {
+export function exportTracked<T extends Closable>(name: string, target: T, lockFd: number | undefined, forgetOnClose: boolean | undefined, id?: string): T {
   try {
-    defaultPool().exportFd(name, target, lockFd);
+    defaultPool().exportFd(name, target, lockFd, id);
   } catch (e) {
     if (lockFd !== undefined) native().close(lockFd);
     try {

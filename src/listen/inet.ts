@@ -4,11 +4,11 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import { SdError } from "../errors.js";
 import { isTCPListener, isUDPListener } from "../filetest/address.js";
 import { isSocketInet } from "../filetest/socket.js";
 import { K } from "../native/binding.js";
+import { ipVersion } from "../util/ip.js";
 import type { FileTest } from "../registry/pool.js";
 
 /** IPv4 or IPv6, as Node spells families in `net`/`dgram` (`4`/`6`). */
@@ -56,7 +56,7 @@ export async function bindAddresses(host: string | undefined, version: IpVersion
     if (version === 6) return [{ family: familyOf(6), host: "::" }];
     return [{ family: familyOf(6), host: "::" }, { family: familyOf(4), host: "0.0.0.0" }];
   }
-  const literal = isIP(host);
+  const literal = ipVersion(host);
   if (literal !== 0) {
     if (version !== undefined && version !== literal) {
       throw new SdError("ERR_SD_INVALID_ARG", `${what}: ${host} is an IPv${literal} address but IPv${version} was asked for.`);
@@ -76,7 +76,7 @@ export async function bindAddresses(host: string | undefined, version: IpVersion
  * asking for port 0 again finds the socket by host). `localhost` matches either loopback.
  */
 export function inetTests(kind: "tcp" | "udp", host: string | undefined, port: number, version: IpVersion | undefined): FileTest[] {
-  const addr = { ...(host !== undefined ? { host } : {}), port };
+  const addr = host !== undefined ? { host, port } : { port };
   const tests: FileTest[] = [kind === "tcp" ? isTCPListener(addr) : isUDPListener(addr)];
   if (version !== undefined) tests.push(isSocketInet({ family: familyOf(version) }));
   return tests;

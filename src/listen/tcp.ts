@@ -71,13 +71,14 @@ export async function listenTCP<S extends net.Server = net.Server>(opts: ListenT
   const version = opts.family;
   const server = serverFrom(opts.server, () => net.createServer()) as S;
 
-  const inherited = takeInherited(name, inetTests("tcp", host, port, version), describeWanted("tcp", host, port, version));
+  const want = describeWanted("tcp", host, port, version);
+  const inherited = takeInherited(name, inetTests("tcp", host, port, version), want);
   if (inherited) {
-    const s = await adoptServer(inherited.fd, server, backlog, describeWanted("tcp", host, port, version)).catch((e: unknown) => {
+    const s = await adoptServer(inherited.fd, server, backlog, want, inherited.id).catch((e: unknown) => {
       if (inherited.lockFd !== undefined) native().close(inherited.lockFd);
       throw e;
     });
-    return exportTracked(name ?? inherited.name, s, inherited.lockFd, opts.forgetOnClose);
+    return exportTracked(name ?? inherited.name, s, inherited.lockFd, opts.forgetOnClose, inherited.id);
   }
 
   const candidates = await bindAddresses(host, version, "listenTCP");

@@ -47,6 +47,12 @@ export interface Native {
   getsockname(fd: number): RawAddr | number;
   getpeername(fd: number): RawAddr | number;
   sendmsg(fd: number, data: Buffer, to: RawAddr | null, fds: readonly number[], cred: [number, number, number] | null): number;
+  /**
+   * fstat, and for sockets SO_TYPE, SO_ACCEPTCONN, SO_REUSEPORT (0 unless asked) and
+   * getsockname, in one call: `[mode, dev, ino]`, `[mode, dev, ino, type, acceptconn,
+   * reuseport, address | -errno]` for a socket, or -errno.
+   */
+  fdInfo(fd: number, withReusePort: boolean): [number, number, number] | [number, number, number, number, number, number, RawAddr | number] | number;
   /** socket + sendmsg(to) + close in one call; a string is sent as UTF-8 (at most 4096 bytes). */
   sendmsgOnce(to: RawAddr, data: string | Buffer, fds: readonly number[] | null): number;
   recvmsg(fd: number, cap: number): RecvResult | number;
@@ -92,4 +98,10 @@ export function check(ret: number, syscall: string, detail = "", hint = "", extr
 export function checkValue<T>(ret: T | number, syscall: string, detail = "", hint = "", extra: SdErrorDetails = {}): T {
   if (typeof ret === "number") throw errnoError(ret, syscall, detail, hint, extra);
   return ret;
+}
+
+// Load the addon with the module on Linux: every use of sdkit needs it, and its cost belongs to
+// `import`, not to the first listener or notification. A failure is reported at first use.
+if (process.platform === "linux") {
+  try { native(); } catch { /* thrown again, with its explanation, by the first native() call */ }
 }

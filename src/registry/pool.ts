@@ -12,6 +12,7 @@ import { SdError } from "../errors.js";
 import { check, native } from "../native/binding.js";
 import { fdOf, type FdTarget } from "./targets.js";
 import { fdIdentity } from "../util/fd-identity.js";
+import { inspectFdLean, withInspectMemo } from "../filetest/inspect.js";
 
 /** A file-descriptor test (see the `is*` functions); true when the fd qualifies. */
 export type FileTest = ((fd: number) => boolean) & { description?: string };
@@ -77,7 +78,10 @@ export class FdPool {
   /** True while `fd` is still the file the pool took ownership of. */
   private mine(fd: number): boolean {
     const id = this.ids.get(fd);
-    return id !== undefined && fdIdentity(fd) === id;
+    if (id === undefined) return false;
+    // Through inspectFd, so that within fileWith's memo the file tests reuse the same fstat.
+    const i = inspectFdLean(fd);
+    return i.kind !== "closed" && `${i.dev}:${i.ino}` === id;
   }
 
   /** Gives up ownership: closes the fd only if it is still ours. */
@@ -99,14 +103,41 @@ export class FdPool {
 
   /** Takes the first available fd with this name (`""` = any) passing every test. The caller owns it. */
   fileWith(name: string, ...tests: FileTest[]): PoolEntry | undefined {
+    const e = this.take(name, tests);
+    if (!e) return undefined;
+    const { id: _id, ...rest } = e;
+    return rest;
+  }
+
+  /**
+   * {@link fileWith}, keeping the fd's identity (`id`, as checked just now) for the caller's own
+   * ownership checks: listeners pass it on instead of asking the kernel again.
+   */
+  take(name: string, tests: readonly FileTest[]): PoolEntry | undefined {
     this.ensure();
     // A stale entry (closed, or its number reused) stays listed for peek()'s diagnostics but is never adopted.
-    const i = this.available.findIndex((e) => (name === "" || e.name === name) && this.mine(e.fd) && tests.every((t) => safeTest(t, e.fd)));
+    const i = withInspectMemo(() => this.indexOf(name, tests));
     if (i < 0) return undefined;
-    const { id: _id, ...e } = this.available.splice(i, 1)[0]!;
+    const taken = this.available.splice(i, 1)[0]!;
+    const e: PoolEntry = { ...taken, id: this.ids.get(taken.fd) };
     this.ids.delete(e.fd); // the caller owns it now
     if (e.lockFd !== undefined) this.ids.delete(e.lockFd);
     return e;
+  }
+
+  /**
+   * Index of the first available entry with this name passing every test, or -1. A plain loop
+   * that skips other names before any call: with hundreds of inherited fds, each taken by
+   * name, this scan runs hundreds of times.
+   */
+  private indexOf(name: string, tests: readonly FileTest[]): number {
+    const list = this.available;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (name !== "" && e.name !== name) continue;
+      if (this.mine(e.fd) && tests.every((t) => safeTest(t, e.fd))) return i;
+    }
+    return -1;
   }
 
   /** Available fds with this name (for "exists but wrong kind" diagnostics); not taken. */
@@ -128,12 +159,15 @@ export class FdPool {
   /**
    * Tracks a CLOEXEC dup of `target`'s fd as active under `name`; returns the dup. Closing
    * `target` later does not close the dup. `lockFd` (ownership passes to the pool) travels with it.
+   * `id`, when the caller knows the fd's identity (from {@link fileWith}), spares an fstat: a
+   * dup is the same file.
    */
-  exportFd(name: string, target: FdTarget, lockFd?: number): number {
+  exportFd(name: string, target: FdTarget, lockFd?: number, id?: string): number {
     this.ensure();
     const src = fdOf(target);
     const dup = check(native().dupCloexec(src, MIN_DUP_FD), "dup", `fd ${src}`, "export an open fd", { fd: src });
-    this.own(dup);
+    if (id !== undefined) this.ids.set(dup, id);
+    else this.own(dup);
     if (lockFd !== undefined) this.own(lockFd);
     this.active.push({ fd: dup, name, target, ...(lockFd !== undefined ? { lockFd } : {}) });
     return dup;

@@ -8,5 +8,10 @@ import { native } from "../native/binding.js";
 /** The fd's "dev:ino", or undefined when it is not open. */
 export function fdIdentity(fd: number): string | undefined {
   const st = native().fstat(fd);
-  return typeof st === "number" ? undefined : `${st[1]}:${st[2]}`;
+  return typeof st === "number" ? undefined : statIdentity(st);
+}
+
+/** The "dev:ino" of an fstat result already at hand (each syscall costs ~1.5 µs on a VM). */
+export function statIdentity(st: readonly [number, number, number]): string {
+  return `${st[1]}:${st[2]}`;
 }
