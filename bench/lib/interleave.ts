@@ -24,6 +24,11 @@ export interface InterleaveOptions<S, R> {
   /** One round of one competitor. */
   round: (c: Competitor<S>, state: S, index: number) => Promise<R>;
   log?: (m: string) => void;
+  /**
+   * Reverse the order on every other round (A B C, C B A, …), so that a drift within a round
+   * does not always favour the same competitor. For paired comparisons round by round.
+   */
+  alternate?: boolean;
 }
 
 /** Results per competitor name (empty array for unavailable ones); errors mark a competitor failed. */
@@ -42,7 +47,8 @@ export async function interleave<S, R>(o: InterleaveOptions<S, R>): Promise<{ re
       }
     }
     for (let i = -o.warmup; i < o.rounds; i++) {
-      for (const c of live) {
+      const order = o.alternate && ((i % 2) + 2) % 2 === 1 ? [...live].reverse() : live;
+      for (const c of order) {
         if (errors.has(c.name)) continue;
         try {
           const r = await o.round(c, states.get(c.name) as S, i);
