@@ -169,7 +169,9 @@ export class FdPool {
     if (id !== undefined) this.ids.set(dup, id);
     else this.own(dup);
     if (lockFd !== undefined) this.own(lockFd);
-    this.active.push({ fd: dup, name, target, ...(lockFd !== undefined ? { lockFd } : {}) });
+    const entry: ActiveEntry = { fd: dup, name, target };
+    if (lockFd !== undefined) entry.lockFd = lockFd;
+    this.active.push(entry);
     return dup;
   }
 
