@@ -1,6 +1,6 @@
 /**
- * Which sdkit the bench measures: the compiled package entry point, `dist/index.js` — what
- * users import — not the TypeScript sources through tsx (whose loader would add ~100 ms to
+ * Which sdkit the bench measures: the compiled package entry point, `dist/index.js` (a
+ * single-file bundle of `src/`) — what users import — not the TypeScript sources through tsx (whose loader would add ~100 ms to
  * every fixture start-up and make the start-up and replacement numbers unfair to sdkit).
  * Fixtures (plain .mjs child processes) import the same file. When `src/` is newer than
  * `dist/`, the driver rebuilds it first (`npm run build:ts`).

@@ -5,6 +5,7 @@
  * only fails when a Linux-only function is actually used, with a clear message.
  * @module
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -66,8 +67,18 @@ export interface Native {
 
 let loaded: Native | undefined;
 
-/** The package root: this file sits at `<root>/{src,dist}/native/`. */
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/**
+ * The package root, where node-gyp-build finds `build/` and `prebuilds/`: the nearest directory
+ * with a package.json above this file, which sits at `<root>/{src,dist}/native/` or, bundled, at
+ * `<root>/dist/`.
+ */
+const packageRoot = ((): string => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 4; i++, dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+  }
+  return join(here, "..", "..");
+})();
 
 /** Returns the addon, loading it on first use. */
 export function native(): Native {
