@@ -34,7 +34,9 @@ function inetMatcher(addr: InetAddr | undefined): (i: FdInfo) => boolean {
     if (i.kind !== "socket" || (i.family !== c.AF_INET && i.family !== c.AF_INET6)) return false;
     if (port !== 0 && i.port !== port) return false;
     if (want === undefined) return true;
-    const got = normalizeHost(i.address ?? "");
+    // getsockname's text is inet_ntop's already: only a v4-mapped IPv6 address needs work.
+    const raw = i.address ?? "";
+    const got = raw.startsWith("::ffff:") ? normalizeHost(raw) : raw;
     if (want === got) return true;
     // "localhost" resolves to either loopback; accept the one the socket has.
     if (want === "localhost") return got === "127.0.0.1" || got === "::1";
