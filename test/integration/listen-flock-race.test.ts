@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { connectUnix, roundTrip, scenario, tempDir } from "../fixtures/listen-util.js";
+import { connectUnix, jsonLines, roundTrip, scenario, tempDir } from "../fixtures/listen-util.js";
 import { TSX, fixture, spawnWithFds } from "../helpers/spawn.js";
 
 interface Line { pid: number; i?: number; ok?: boolean; code?: string; fileIno?: number; ready?: boolean; replaced?: number; active?: { name: string }[] }
@@ -15,27 +15,7 @@ interface Line { pid: number; i?: number; ok?: boolean; code?: string; fileIno?:
 /** Starts a daemon and collects its (and its successors') JSON lines. */
 function daemon(plan: string) {
   const child = spawnWithFds([...TSX, fixture("listen-daemon.ts"), plan]);
-  const seen: Line[] = [];
-  const waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  let buf = "";
-  let err = "";
-  child.stderr!.on("data", (d) => (err += d));
-  child.stdout!.on("data", (d) => {
-    buf += d;
-    for (let nl; (nl = buf.indexOf("\n")) >= 0; buf = buf.slice(nl + 1)) {
-      const l = JSON.parse(buf.slice(0, nl)) as Line;
-      seen.push(l);
-      for (const w of [...waiters]) if (w.pred(l)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(l); }
-    }
-  });
-  const next = (pred: (l: Line) => boolean, what: string) => {
-    const hit = seen.find(pred);
-    if (hit) return Promise.resolve(hit);
-    return new Promise<Line>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(seen)} ${err}`)), 90_000);
-      waiters.push({ pred, resolve: (l) => { clearTimeout(t); resolve(l); } });
-    });
-  };
+  const { next } = jsonLines<Line>(child, 90_000);
   return { child, next, result: (pid = child.pid!) => next((l) => l.pid === pid && l.i === 0, `the result of ${pid}`) };
 }
 type Daemon = ReturnType<typeof daemon>;

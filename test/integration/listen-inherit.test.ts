@@ -11,40 +11,13 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import * as sd from "../../src/index.js";
 import { native } from "../../src/native/binding.js";
-import { abstractName, portOf, rawTcpListener, rawUdp, rawUnix, roundTrip, scenario, tempDir } from "../fixtures/listen-util.js";
+import { abstractName, jsonLines, portOf, rawTcpListener, rawUdp, rawUnix, roundTrip, scenario, tempDir } from "../fixtures/listen-util.js";
 import { TSX, fixture, spawnWithFds } from "../helpers/spawn.js";
 
 interface Line { pid: number; i?: number; ok?: boolean; kind?: string; port?: number; path?: string; code?: string; ready?: boolean; fifo?: string; replaced?: number; active?: { name: string; what: string }[] }
 
 /** Reads the daemon's JSON lines; `next(pred)` resolves with the first (new or past) match. */
-function lines(child: ChildProcess) {
-  const seen: Line[] = [];
-  const waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  let buf = "";
-  let err = "";
-  child.stderr!.on("data", (d) => (err += d));
-  child.stdout!.on("data", (d) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const l = JSON.parse(buf.slice(0, nl)) as Line;
-      buf = buf.slice(nl + 1);
-      seen.push(l);
-      for (const w of [...waiters]) if (w.pred(l)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(l); }
-    }
-  });
-  return {
-    seen,
-    next(pred: (l: Line) => boolean, what = "a line"): Promise<Line> {
-      const hit = seen.find(pred);
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stdout ${JSON.stringify(seen)} stderr ${err}`)), 60_000);
-        waiters.push({ pred, resolve: (l) => { clearTimeout(t); resolve(l); } });
-      });
-    },
-  };
-}
+const lines = (child: ChildProcess) => jsonLines<Line>(child);
 
 function plan(dir: string) {
   return JSON.stringify({ listeners: [
