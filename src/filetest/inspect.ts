@@ -35,8 +35,13 @@ export function inspectFdLean(fd: number): FdInfo {
   return readFdInfo(fd, false);
 }
 
-/** Results of the current {@link withInspectMemo} scope, by fd. */
-let memo: Map<number, FdInfo> | undefined;
+/**
+ * The current {@link withInspectMemo} scope: active, and the last fd inspected in it (a step
+ * asks about one fd at a time: the ownership check, then each file test).
+ */
+let memoActive = false;
+let memoFd = -1;
+let memoInfo: FdInfo | undefined;
 
 /**
  * Runs `fn` with every fd inspected at most once: for a step that asks several questions about
@@ -44,20 +49,22 @@ let memo: Map<number, FdInfo> | undefined;
  * nothing can change an fd in between and each answer costs syscalls.
  */
 export function withInspectMemo<T>(fn: () => T): T {
-  if (memo) return fn();
-  memo = new Map();
+  if (memoActive) return fn();
+  memoActive = true;
   try {
     return fn();
   } finally {
-    memo = undefined;
+    memoActive = false;
+    memoFd = -1;
+    memoInfo = undefined;
   }
 }
 
 function readFdInfo(fd: number, withReusePort: boolean): FdInfo {
-  const known = memo?.get(fd);
+  const known = memoActive && memoFd === fd ? memoInfo : undefined;
   if (known && (!withReusePort || known.kind !== "socket" || known.reusePort !== undefined)) return known;
   const info = readFdInfoNow(fd, withReusePort);
-  memo?.set(fd, info);
+  if (memoActive) { memoFd = fd; memoInfo = info; }
   return info;
 }
 

@@ -119,7 +119,8 @@ export class FdPool {
     const i = withInspectMemo(() => this.indexOf(name, tests));
     if (i < 0) return undefined;
     const taken = this.available.splice(i, 1)[0]!;
-    const e: PoolEntry = { ...taken, id: this.ids.get(taken.fd) };
+    const e: PoolEntry = { fd: taken.fd, name: taken.name, id: this.ids.get(taken.fd) };
+    if (taken.lockFd !== undefined) e.lockFd = taken.lockFd;
     this.ids.delete(e.fd); // the caller owns it now
     if (e.lockFd !== undefined) this.ids.delete(e.lockFd);
     return e;
