@@ -1,8 +1,9 @@
 /**
  * Loads the native addon (a prebuild when one matches, else the local build) and gives it
  * types. Every native function returns `>= 0` or `-errno`; {@link check} turns the latter into
- * an {@link SdError}. The addon is loaded lazily so that importing sdkit on a non-Linux system
- * only fails when a Linux-only function is actually used, with a clear message.
+ * an {@link SdError}. On Linux the addon loads with this module (see the end of the file); a
+ * failure to load, like any use on another system, is reported by the first function that needs
+ * it, with a clear message — importing sdkit itself never throws.
  * @module
  */
 import { existsSync } from "node:fs";
