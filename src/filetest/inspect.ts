@@ -44,9 +44,9 @@ let memoFd = -1;
 let memoInfo: FdInfo | undefined;
 
 /**
- * Runs `fn` with every fd inspected at most once: for a step that asks several questions about
- * the same fds synchronously (the registry's ownership check, then each file test), where
- * nothing can change an fd in between and each answer costs syscalls.
+ * Runs `fn` with the fd under test inspected once: for a step that asks several questions about
+ * the same fd synchronously (the registry's ownership check, then each file test), where nothing
+ * can change the fd in between and each answer costs syscalls.
  */
 export function withInspectMemo<T>(fn: () => T): T {
   if (memoActive) return fn();

@@ -46,7 +46,6 @@ export interface NotifyOptions {
   env?: Env;
 }
 
-
 /** Default of {@link NotifyOptions.waitMs}: the time systemd-notify gives a barrier. */
 export const DEFAULT_WAIT_MS = 5000;
 
