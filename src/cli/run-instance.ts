@@ -51,7 +51,7 @@ export class Instance extends EventEmitter {
   private killTimer: NodeJS.Timeout | undefined;
   private foreignTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly spec: InstanceSpec) {
+  constructor(spec: InstanceSpec) {
     super();
     this.watchdogUsec = spec.watchdogUsec;
     const env = new Map(spec.env);
