@@ -9,6 +9,7 @@
  *   program path and pass e.g. NOTIFY_SOCKET with `env`.
  */
 import { spawn } from "node:child_process";
+import dgram from "node:dgram";
 import { createSocket } from "node:dgram";
 import { createServer, connect } from "node:net";
 import { ROOT } from "../helpers/spawn.js";
@@ -53,6 +54,15 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** A UDP port that was free a moment ago (bound to port 0, then released). */
+export async function freeUdpPort(host = "127.0.0.1"): Promise<number> {
+  const s = dgram.createSocket(host.includes(":") ? "udp6" : "udp4");
+  await new Promise<void>((r) => s.bind(0, host, () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 /** Splits "host:port" / "[v6]:port" / "port"; undefined for Unix paths. */

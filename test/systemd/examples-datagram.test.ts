@@ -4,9 +4,9 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { freeUdpPort } from "../harness/socket-activate.js";
 import { useUserManager } from "../harness/user-manager.js";
 import { installExample, logLine, readLog, requireBuild, tempDir, udpAsk, unixgramAsk } from "../fixtures/examples-kit.js";
 
@@ -14,14 +14,6 @@ before(requireBuild);
 const manager = useUserManager({ version: 252 });
 const dir = tempDir("sd-dgram");
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test("udp-echo: the first datagram starts the service through its socket unit and is answered", async () => {
   const m = manager();

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as sd from "../../src/index.js";
 import { TSX, ROOT, fixture, spawnWithFds } from "../helpers/spawn.js";
-import { freePort } from "../harness/socket-activate.js";
+import { freePort, freeUdpPort } from "../harness/socket-activate.js";
 import { useUserManager } from "../harness/user-manager.js";
 import { abstractName, roundTrip } from "../fixtures/listen-util.js";
 
@@ -24,14 +24,6 @@ const dir = mkdtempSync(join(tmpdir(), "sdkit-ls-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Line { pid: number; i?: number; ok?: boolean; port?: number; path?: string; code?: string; message?: string; ready?: boolean; fifo?: string; active?: { name: string; what: string }[] }
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Polls `read()` (JSON lines) until one matches. */
 async function lineMatching(read: () => string, pred: (l: Line) => boolean, what: string): Promise<Line> {
