@@ -31,3 +31,14 @@ test("--version, unknown commands, no command", async () => {
   assert.equal(none.code, 1);
   assert.equal(none.stdout, MAIN_HELP);
 });
+
+// CI caught this: `npx sdkit` in the checkout runs dist/cli/main.js itself (the root package's
+// bin is not linked, so npm does not chmod it); tsc writes it 0644, and sh said "Permission
+// denied". The build must leave it executable, as the READMEs' `npx sdkit run …` lines need.
+test("npx sdkit runs the built CLI from the checkout (the bin is executable after a build)", async () => {
+  const r = await finish(spawn("npx", ["--no-install", "sdkit", "--version"], {
+    cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" },
+  }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `sdkit ${packageVersion()}`);
+});
