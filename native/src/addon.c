@@ -59,6 +59,20 @@ int sdk_arg_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   return -1;
 }
 
+int sdk_arg_f64s(napi_env env, napi_value v, double **data, size_t min) {
+  bool is = false;
+  napi_typedarray_type t;
+  size_t n = 0;
+  void *d = NULL;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is &&
+      napi_get_typedarray_info(env, v, &t, &n, &d, NULL, NULL) == napi_ok && t == napi_float64_array && n >= min) {
+    *data = d;
+    return 0;
+  }
+  napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "expected a Float64Array");
+  return -1;
+}
+
 int sdk_arg_fds(napi_env env, napi_value v, int *out, size_t max) {
   uint32_t n;
   if (napi_get_array_length(env, v, &n) != napi_ok || n > max) {
@@ -76,36 +90,47 @@ static void set_named(napi_env env, napi_value obj, const char *k, napi_value v)
   napi_set_named_property(env, obj, k, v);
 }
 
+napi_value sdk_addr_text(napi_env env, const sdk_addr *a, double *port) {
+  int fam = a->len >= sizeof(sa_family_t) ? ((const struct sockaddr *)&a->ss)->sa_family : AF_UNSPEC;
+  napi_value v;
+  if (fam == AF_INET || fam == AF_INET6) {
+    char text[INET6_ADDRSTRLEN] = "";
+    if (fam == AF_INET) {
+      const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+      inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+      *port = ntohs(in->sin_port);
+    } else {
+      const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+      *port = ntohs(in6->sin6_port);
+    }
+    napi_create_string_latin1(env, text, NAPI_AUTO_LENGTH, &v);
+    return v;
+  }
+  if (fam == AF_UNIX) {
+    size_t off = offsetof(struct sockaddr_un, sun_path);
+    size_t plen = a->len > off ? a->len - off : 0;
+    void *dst;
+    napi_create_buffer_copy(env, plen, ((const struct sockaddr_un *)&a->ss)->sun_path, &dst, &v);
+    return v;
+  }
+  return sdk_int(env, 1);
+}
+
 napi_value sdk_addr_to_js(napi_env env, const sdk_addr *a) {
   napi_value o;
   napi_create_object(env, &o);
   int fam = a->len >= sizeof(sa_family_t) ? ((const struct sockaddr *)&a->ss)->sa_family : AF_UNSPEC;
   set_named(env, o, "family", sdk_int(env, fam));
+  double port = 0;
+  napi_value v = sdk_addr_text(env, a, &port);
   if (fam == AF_INET || fam == AF_INET6) {
-    char text[INET6_ADDRSTRLEN] = "";
-    int port;
-    if (fam == AF_INET) {
-      const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
-      inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-      port = ntohs(in->sin_port);
-    } else {
-      const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
-      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-      port = ntohs(in6->sin6_port);
-    }
-    napi_value s;
-    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &s);
-    set_named(env, o, "address", s);
-    set_named(env, o, "port", sdk_int(env, port));
+    set_named(env, o, "address", v);
+    set_named(env, o, "port", sdk_int(env, (int64_t)port));
   } else if (fam == AF_UNIX) {
     /* Raw sun_path bytes with their exact length: abstract names contain NULs, so a C string
      * would truncate them. TypeScript decodes NUL-prefixed (abstract) and NUL-terminated paths. */
-    size_t off = offsetof(struct sockaddr_un, sun_path);
-    size_t plen = a->len > off ? a->len - off : 0;
-    napi_value b;
-    void *dst;
-    napi_create_buffer_copy(env, plen, ((const struct sockaddr_un *)&a->ss)->sun_path, &dst, &b);
-    set_named(env, o, "path", b);
+    set_named(env, o, "path", v);
   }
   return o;
 }

@@ -49,11 +49,25 @@ static napi_value js_set_fl(napi_env env, napi_callback_info info) {
   return sdk_int(env, fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0);
 }
 
-/* Returns [mode, dev, ino] or -errno. ino and dev fit a double for every real filesystem. */
+/* fstat(fd) -> [mode, dev, ino] or -errno. fstat(fd, out: Float64Array(3)) writes them into
+ * out and returns 0 (or -errno): no array per call, for activation's pass over every passed fd.
+ * ino and dev fit a double for every real filesystem. */
 static napi_value js_fstat(napi_env env, napi_callback_info info) {
-  ARGS(1); FD_ARG(0, fd);
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) { napi_throw_type_error(env, "ERR_SD_NATIVE_ARGS", "missing argument"); return NULL; }
+  FD_ARG(0, fd);
+  double *out = NULL;
+  if (argc >= 2 && sdk_arg_f64s(env, argv[1], &out, 3) < 0) return NULL;
   struct stat st;
   if (fstat(fd, &st) < 0) return sdk_int(env, -errno);
+  if (out) {
+    out[0] = st.st_mode;
+    out[1] = (double)st.st_dev;
+    out[2] = (double)st.st_ino;
+    return sdk_int(env, 0);
+  }
   napi_value arr, v;
   napi_create_array_with_length(env, 3, &arr);
   napi_set_element(env, arr, 0, sdk_int(env, st.st_mode));

@@ -41,10 +41,16 @@ int sdk_arg_bool(napi_env env, napi_value v, bool *out);
 int sdk_arg_str(napi_env env, napi_value v, char *buf, size_t cap);
 /* Copies a Buffer/Uint8Array argument: returns its data pointer and length (no copy). */
 int sdk_arg_bytes(napi_env env, napi_value v, void **data, size_t *len);
+/* A Float64Array argument with at least min elements: its data (results are written there, so
+ * a call that runs hundreds of times at start-up allocates no array or object). */
+int sdk_arg_f64s(napi_env env, napi_value v, double **data, size_t min);
 /* Reads a JS array of fd numbers into out (at most max). Returns count or -1. */
 int sdk_arg_fds(napi_env env, napi_value v, int *out, size_t max);
 /* Decodes an sdk_addr into { family, address, port } (inet) or { family, path: Buffer } (unix). */
 napi_value sdk_addr_to_js(napi_env env, const sdk_addr *a);
+/* An sdk_addr as one value: inet address text (port stored in *port), AF_UNIX path bytes as a
+ * Buffer, or the number 1 for other families. */
+napi_value sdk_addr_text(napi_env env, const sdk_addr *a, double *port);
 /* Encodes { family, address, port } or { family, path: Buffer } into an sdk_addr. */
 int sdk_addr_from_js(napi_env env, napi_value v, sdk_addr *a);
 

@@ -68,29 +68,30 @@ static napi_value sockname(napi_env env, napi_callback_info info, int peer) {
 }
 static napi_value js_getsockname(napi_env env, napi_callback_info info) { return sockname(env, info, 0); }
 
-/* fdInfo(fd, withReusePort) -> [mode, dev, ino] for other files,
- * [mode, dev, ino, type, acceptconn, reuseport, address | -errno] for sockets, or -errno. */
+/* fdInfo(fd, withReusePort, out: Float64Array(8)): out = [mode, dev, ino] and, for a socket,
+ * [.., type, acceptconn, reuseport, family | -errno of getsockname, port]. Returns -errno (fstat
+ * failed), 0 (not a socket), the address text (inet), the path bytes as a Buffer (AF_UNIX), or
+ * 1 (a socket without either). Numbers go into the caller's array and only the address is a new
+ * value: no array or object per call, for a daemon that inspects hundreds of fds at start-up. */
 static napi_value js_fdinfo(napi_env env, napi_callback_info info) {
-  ARGS(2); INT_ARG(0, fd);
+  ARGS(3); INT_ARG(0, fd);
   bool want;
-  if (sdk_arg_bool(env, argv[1], &want) < 0) return NULL;
+  double *out;
+  if (sdk_arg_bool(env, argv[1], &want) < 0 || sdk_arg_f64s(env, argv[2], &out, 8) < 0) return NULL;
   sdk_fdfacts fi;
   int r = sdk_fdinfo(fd, want, &fi);
   if (r < 0) return sdk_int(env, r);
-  napi_value arr, v;
-  CHECK(napi_create_array_with_length(env, r ? 7 : 3, &arr));
-  napi_set_element(env, arr, 0, sdk_int(env, fi.mode));
-  napi_create_double(env, (double)fi.dev, &v);
-  napi_set_element(env, arr, 1, v);
-  napi_create_double(env, (double)fi.ino, &v);
-  napi_set_element(env, arr, 2, v);
-  if (r) {
-    napi_set_element(env, arr, 3, sdk_int(env, fi.type));
-    napi_set_element(env, arr, 4, sdk_int(env, fi.acceptconn));
-    napi_set_element(env, arr, 5, sdk_int(env, fi.reuseport));
-    napi_set_element(env, arr, 6, fi.name_rc < 0 ? sdk_int(env, fi.name_rc) : sdk_addr_to_js(env, &fi.name));
-  }
-  return arr;
+  out[0] = fi.mode;
+  out[1] = (double)fi.dev;
+  out[2] = (double)fi.ino;
+  if (r == 0) return sdk_int(env, 0);
+  out[3] = fi.type;
+  out[4] = fi.acceptconn;
+  out[5] = fi.reuseport;
+  out[6] = fi.name_rc < 0 ? fi.name_rc : ((const struct sockaddr *)&fi.name.ss)->sa_family;
+  out[7] = 0;
+  if (fi.name_rc < 0) return sdk_int(env, 1);
+  return sdk_addr_text(env, &fi.name, &out[7]);
 }
 static napi_value js_getpeername(napi_env env, napi_callback_info info) { return sockname(env, info, 1); }
 

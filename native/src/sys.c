@@ -174,12 +174,11 @@ int sdk_dup_cloexec(int fd, int min_fd) {
   return r < 0 ? -errno : r;
 }
 
+/* FD_CLOEXEC is the only fd flag Linux has, so F_SETFD with the whole word is exact: no F_GETFD
+ * first (libsystemd reads it to skip a redundant write; each syscall costs ~1.2 µs on a VM, and
+ * activation sets it on every passed fd). */
 int sdk_set_cloexec(int fd, int on) {
-  int fl = fcntl(fd, F_GETFD);
-  if (fl < 0) return -errno;
-  int nfl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
-  if (nfl != fl && fcntl(fd, F_SETFD, nfl) < 0) return -errno;
-  return 0;
+  return fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0) < 0 ? -errno : 0;
 }
 
 int sdk_pipe2(int fds[2], int flags) { return pipe2(fds, flags) < 0 ? -errno : 0; }

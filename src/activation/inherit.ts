@@ -71,11 +71,12 @@ export function applyActivation(env: Env, opts: Required<ActivationOptions>): Li
     const count = parseListenCount(env, { relaxed: opts.relaxed, ...(pidfdInode !== undefined ? { pidfdInode } : {}) });
     const ids: string[] = [];
     const n = native();
+    const st = new Float64Array(3); // [mode, dev, ino], refilled per fd
     for (let i = 0; i < count; i++) {
       const fd = LISTEN_FDS_START + i;
-      const st = n.fstat(fd);
-      if (typeof st !== "number") assertNotNodeInternal(fd, count, st[0]);
-      if (typeof st === "number" || n.setCloexec(fd, true) < 0) {
+      const r = n.fstat(fd, st);
+      if (r === 0) assertNotNodeInternal(fd, count, st[0]!);
+      if (r < 0 || n.setCloexec(fd, true) < 0) {
         throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${count} but fd ${fd} is not open: the supervisor passed fewer fds than it announced.`, { fd });
       }
       // Identities now, while fds 3.. are still what the supervisor passed: the registry checks

@@ -10,6 +10,8 @@ import type { FileTest } from "../registry/pool.js";
 import { inspectFdLean as inspectFd, type FdInfo } from "./inspect.js";
 import { named } from "./socket.js";
 
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 /** An IP address to match: omitted host = any host; omitted or 0 port = any port. */
 export interface InetAddr { host?: string; port?: number }
 
@@ -18,6 +20,8 @@ export interface InetAddr { host?: string; port?: number }
  * (`0:0::1` → `::1`, as getsockname reports it), IPv4-mapped IPv6 (`::ffff:7f00:1`) as IPv4.
  */
 export function normalizeHost(host: string): string {
+  // Dotted IPv4 (the common case, once per listener) is already canonical.
+  if (IPV4.test(host)) return host;
   let h = host.replace(/^\[|\]$/g, "").toLowerCase();
   if (!h.includes(":")) return h;
   h = canonicalIPv6(h) ?? h;

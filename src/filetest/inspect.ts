@@ -3,7 +3,7 @@
  * "wrong kind" error messages. Never throws: a closed fd is reported as `{ kind: "closed" }`.
  * @module
  */
-import { native, K, type RawAddr } from "../native/binding.js";
+import { native, K } from "../native/binding.js";
 import { decodeUnixPath } from "../util/unix-path.js";
 
 /** A description of an fd. */
@@ -68,28 +68,31 @@ function readFdInfo(fd: number, withReusePort: boolean): FdInfo {
   return info;
 }
 
+/** fdInfo's numbers land here: one array for the process, not one per call. */
+const facts = new Float64Array(8);
+
 function readFdInfoNow(fd: number, withReusePort: boolean): FdInfo {
   // Not an fd number at all (NaN, 1.5, -1, 2**32): "not open", never a throw or a wrapped fd.
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) return { kind: "closed" };
   const c = K();
   // One native call for fstat, the socket options and the address (see native fdInfo).
-  const r = native().fdInfo(fd, withReusePort);
-  if (typeof r === "number") return { kind: "closed" };
-  const [mode, dev, ino] = r;
-  const fmt = mode & c.S_IFMT!;
+  const r = native().fdInfo(fd, withReusePort, facts);
+  if (typeof r === "number" && r < 0) return { kind: "closed" };
+  const fmt = facts[0]! & c.S_IFMT!;
   const kind: FdInfo["kind"] =
     fmt === c.S_IFSOCK ? "socket" : fmt === c.S_IFIFO ? "fifo" : fmt === c.S_IFREG ? "file" : fmt === c.S_IFCHR ? "chardev" : fmt === c.S_IFDIR ? "dir" : "other";
-  const info: FdInfo = { kind, dev, ino };
-  if (kind !== "socket" || r.length < 7) return info;
-  info.type = r[3];
-  info.listening = r[4] === 1;
-  if (withReusePort) info.reusePort = r[5] === 1;
-  const a = r[6] as RawAddr | number;
-  if (typeof a !== "number") {
-    info.family = a.family;
-    if (a.address !== undefined) info.address = a.address;
-    if (a.port !== undefined) info.port = a.port;
-    if (a.path !== undefined) info.path = decodeUnixPath(a.path);
+  const info: FdInfo = { kind, dev: facts[1]!, ino: facts[2]! };
+  if (kind !== "socket" || r === 0) return info;
+  info.type = facts[3]!;
+  info.listening = facts[4] === 1;
+  if (withReusePort) info.reusePort = facts[5] === 1;
+  if (facts[6]! < 0) return info; // getsockname failed: no address to report
+  info.family = facts[6]!;
+  if (typeof r === "string") {
+    info.address = r;
+    info.port = facts[7]!;
+  } else if (typeof r !== "number") {
+    info.path = decodeUnixPath(r);
   }
   return info;
 }

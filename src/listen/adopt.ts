@@ -101,8 +101,16 @@ export function adoptServerSync<S extends net.Server>(fd: number, server: S, bac
   return server;
 }
 
-/** {@link adoptServerSync}, resolved on 'listening'; rejects (fd closed) on 'error'. */
-export function adoptServer<S extends net.Server>(fd: number, server: S, backlog: number | undefined, what: string, id: string = identity(fd)): Promise<S> {
+/**
+ * {@link adoptServerSync}, then the outcome. Node opens the handle and calls listen() inside
+ * `server.listen({ fd })`: when that worked, `server.listening` is already true and the server
+ * is returned as is (its 'listening' event follows on the next tick) — no promise, listener or
+ * closure per server, which adds up for a daemon adopting hundreds of fds. When it failed,
+ * Node reports the error on the next tick: the promise rejects with it (fd closed).
+ */
+export function adoptServer<S extends net.Server>(fd: number, server: S, backlog: number | undefined, what: string, id: string = identity(fd)): S | Promise<S> {
+  adoptServerSync(fd, server, backlog, what, id);
+  if (server.listening) return server;
   return new Promise((resolve, reject) => {
     const onError = (e: unknown) => {
       server.off("listening", onListening);
@@ -115,13 +123,6 @@ export function adoptServer<S extends net.Server>(fd: number, server: S, backlog
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    try {
-      adoptServerSync(fd, server, backlog, what, id);
-    } catch (e) {
-      server.off("error", onError);
-      server.off("listening", onListening);
-      reject(e);
-    }
   });
 }
 

@@ -38,7 +38,7 @@ export function checkBacklog(backlog: unknown): number | undefined {
 /** Host as written by the user, without brackets; `""` and undefined mean "all addresses". */
 export function cleanHost(host: string | undefined): string | undefined {
   if (host === undefined || host === "") return undefined;
-  return host.replace(/^\[(.*)\]$/, "$1");
+  return host.startsWith("[") ? host.replace(/^\[(.*)\]$/, "$1") : host;
 }
 
 function familyOf(version: IpVersion): number {

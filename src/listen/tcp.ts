@@ -74,10 +74,14 @@ export async function listenTCP<S extends net.Server = net.Server>(opts: ListenT
   const want = describeWanted("tcp", host, port, version);
   const inherited = takeInherited(name, inetTests("tcp", host, port, version), want);
   if (inherited) {
-    const s = await adoptServer(inherited.fd, server, backlog, want, inherited.id).catch((e: unknown) => {
+    let s: S;
+    try {
+      const r = adoptServer(inherited.fd, server, backlog, want, inherited.id);
+      s = r === server ? server : await r; // no await (and no extra tick) when Node took it at once
+    } catch (e) {
       if (inherited.lockFd !== undefined) native().close(inherited.lockFd);
       throw e;
-    });
+    }
     return exportTracked(name ?? inherited.name, s, inherited.lockFd, opts.forgetOnClose, inherited.id);
   }
 

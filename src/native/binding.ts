@@ -33,6 +33,8 @@ export interface Native {
   setFl(fd: number, flags: number): number;
   /** `[mode, dev, ino]` or -errno. */
   fstat(fd: number): [number, number, number] | number;
+  /** fstat into `out` (length ≥ 3): `[mode, dev, ino]`; returns 0 or -errno. */
+  fstat(fd: number, out: Float64Array): number;
   flock(fd: number, op: number): number;
   pipe2(flags: number): [number, number] | number;
   mkfifo(path: string, mode: number): number;
@@ -51,10 +53,11 @@ export interface Native {
   sendmsg(fd: number, data: Buffer, to: RawAddr | null, fds: readonly number[], cred: [number, number, number] | null): number;
   /**
    * fstat, and for sockets SO_TYPE, SO_ACCEPTCONN, SO_REUSEPORT (0 unless asked) and
-   * getsockname, in one call: `[mode, dev, ino]`, `[mode, dev, ino, type, acceptconn,
-   * reuseport, address | -errno]` for a socket, or -errno.
+   * getsockname, in one call. Numbers go into `out` (length ≥ 8): `[mode, dev, ino]`, and for a
+   * socket `[…, type, acceptconn, reuseport, family | -errno, port]`. Returns -errno (fstat
+   * failed), 0 (not a socket), the address text (inet), the path bytes (AF_UNIX) or 1 (neither).
    */
-  fdInfo(fd: number, withReusePort: boolean): [number, number, number] | [number, number, number, number, number, number, RawAddr | number] | number;
+  fdInfo(fd: number, withReusePort: boolean, out: Float64Array): number | string | Buffer;
   /** socket + sendmsg(to) + close in one call; a string is sent as UTF-8 (at most 4096 bytes). */
   sendmsgOnce(to: RawAddr, data: string | Buffer, fds: readonly number[] | null): number;
   recvmsg(fd: number, cap: number): RecvResult | number;

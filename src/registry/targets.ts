@@ -5,6 +5,7 @@
  * only place sdkit looks inside Node objects.
  * @module
  */
+import dgram from "node:dgram";
 import { SdError } from "../errors.js";
 
 /** Anything {@link exportFd} accepts. */
@@ -25,8 +26,9 @@ export function fdOf(target: FdTarget): number {
   if (typeof target === "number") fd = target;
   else if (target && typeof target === "object") {
     const t = target as { fd?: unknown; _handle?: { fd?: unknown } | null };
-    // dgram first: reading a dgram.Socket's `_handle` emits DEP0112 at the user.
-    fd = typeof t.fd === "number" ? t.fd : dgramStateFd(target) ?? t._handle?.fd;
+    // A dgram.Socket through its state: reading its `_handle` emits DEP0112 at the user. Anything
+    // else (servers: the common case, hundreds of times at start-up) without listing symbols.
+    fd = typeof t.fd === "number" ? t.fd : target instanceof dgram.Socket ? dgramStateFd(target) : t._handle?.fd;
   }
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0) {
     throw new SdError("ERR_SD_INVALID_ARG", "exportFd() needs an fd number or a listening net.Server, dgram.Socket, net.Socket, FileHandle or sdkit socket: call it after the object is listening/bound.");

@@ -12,6 +12,6 @@ export function fdIdentity(fd: number): string | undefined {
 }
 
 /** The "dev:ino" of an fstat result already at hand (each syscall costs ~1.5 µs on a VM). */
-export function statIdentity(st: readonly [number, number, number]): string {
+export function statIdentity(st: ArrayLike<number>): string {
   return `${st[1]}:${st[2]}`;
 }

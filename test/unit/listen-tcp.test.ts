@@ -3,8 +3,12 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import http from "node:http";
 import { once } from "node:events";
+import { openSync } from "node:fs";
+import { constants as os } from "node:os";
+import { fileURLToPath } from "node:url";
 import * as sd from "../../src/index.js";
 import { K, native } from "../../src/native/binding.js";
+import { adoptServer } from "../../src/listen/adopt.js";
 import { inspectFd } from "../../src/filetest/inspect.js";
 import { closeServer, echo, inherit, portOf, rawTcpListener, rawUdp, rejectsWith, roundTrip, scenario, settle } from "../fixtures/listen-util.js";
 
@@ -108,6 +112,34 @@ test("inherits by name: the very same socket, no new one; exported again under t
   assert.equal(await roundTrip(c, "x"), "x");
   c.destroy();
   await closeServer(s);
+}));
+
+test("an inherited socket: listenTCP resolves with the server listening; a 'listening' handler the caller set fires once", scenario(async () => {
+  // Node takes an fd synchronously, so sdkit returns without waiting for the event (no promise
+  // and listeners per server at start-up); the event itself still reaches the caller's handler.
+  const raw = rawTcpListener("127.0.0.1");
+  const port = portOf(raw);
+  inherit([{ name: "web", fd: raw }]);
+  let events = 0;
+  const server = net.createServer().on("listening", () => events++);
+  const s = await sd.listenTCP({ name: "web", server });
+  assert.equal(s, server);
+  assert.equal(s.listening, true);
+  assert.equal(portOfServer(s), port);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(events, 1);
+  await closeServer(s);
+}));
+
+test("adoptServer: when Node refuses the fd, its deferred error rejects as an SdError and the fd is closed", scenario(async () => {
+  // A regular file (this test's source): Node's listen({ fd }) reports EINVAL on the next tick.
+  const fd = openSync(fileURLToPath(import.meta.url), "r");
+  const server = net.createServer();
+  const r = adoptServer(fd, server, undefined, "a regular file");
+  assert.ok(r instanceof Promise, "the failure is only known on the next tick");
+  await assert.rejects(r, (e: sd.SdError) => e instanceof sd.SdError && /a regular file/.test(e.message));
+  assert.equal(native().fstat(fd), -os.errno.EBADF, "the fd was closed");
+  assert.equal(server.listening, false);
 }));
 
 test("a name whose socket has another address or kind: ERR_SD_WRONG_KIND saying what it is", scenario(async () => {

@@ -37,6 +37,20 @@ test("creates udp4 and udp6 sockets that work; exported under 'udp' by default",
   await close(v6);
 }));
 
+test("exportFd on a plain dgram.Socket finds its fd without touching the deprecated _handle (DEP0112)", scenario(async () => {
+  const sock = dgram.createSocket("udp4");
+  sock.bind(0, "127.0.0.1");
+  await once(sock, "listening");
+  let touched = false;
+  // An own getter shadows dgram's deprecated prototype accessor, so any read is seen here.
+  Object.defineProperty(sock, "_handle", { get() { touched = true; return undefined; } });
+  const dup = sd.exportFd("plain-udp", sock);
+  assert.equal(touched, false, "sdkit read dgram.Socket#_handle");
+  assert.equal(inspectFd(dup).port, sock.address().port, "the exported dup is this socket");
+  sd.forget("plain-udp");
+  await close(sock);
+}));
+
 test("wildcard: dual-stack by default, udp4 gives 0.0.0.0, ipv6Only sets IPV6_V6ONLY", scenario(async () => {
   const dual = await sd.listenUDP({ port: 0, name: "dual" });
   assert.equal(dual.address().address, "::");
