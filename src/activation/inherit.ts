@@ -49,10 +49,10 @@ function ownPidfdInode(): bigint | undefined {
  * event loop: adopting (or later closing, via cleanup()) it would wreck the process. A C
  * program has no such neighbours, which is why libsystemd needs no such check.
  */
-function assertNotNodeInternal(fd: number, count: number, mode: number): void {
+function assertNotNodeInternal(fd: number, count: number, mode: number, c: Record<string, number>): void {
   // Sockets and FIFOs (nearly every passed fd) cannot be an epoll or eventfd: spare the readlink.
-  const fmt = mode & K().S_IFMT!;
-  if (fmt === K().S_IFSOCK || fmt === K().S_IFIFO) return;
+  const fmt = mode & c.S_IFMT!;
+  if (fmt === c.S_IFSOCK || fmt === c.S_IFIFO) return;
   let target: string;
   try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { return; }
   if (/^anon_inode:\[(eventpoll|eventfd)\]$/.test(target)) {
@@ -71,11 +71,12 @@ export function applyActivation(env: Env, opts: Required<ActivationOptions>): Li
     const count = parseListenCount(env, { relaxed: opts.relaxed, ...(pidfdInode !== undefined ? { pidfdInode } : {}) });
     const ids: string[] = [];
     const n = native();
+    const c = K();
     const st = new Float64Array(3); // [mode, dev, ino], refilled per fd
     for (let i = 0; i < count; i++) {
       const fd = LISTEN_FDS_START + i;
       const r = n.fstat(fd, st);
-      if (r === 0) assertNotNodeInternal(fd, count, st[0]!);
+      if (r === 0) assertNotNodeInternal(fd, count, st[0]!, c);
       if (r < 0 || n.setCloexec(fd, true) < 0) {
         throw new ActivationError("ERR_SD_ACTIVATION", `LISTEN_FDS=${count} but fd ${fd} is not open: the supervisor passed fewer fds than it announced.`, { fd });
       }
