@@ -21,7 +21,7 @@ const MODES = ["sdkit", "raw", "floor"] as const;
 const HOW: Record<string, string> = {
   sdkit: "`listenTCP({ name, host, port, server })`",
   raw: "`net.createServer(h).listen({ fd })`",
-  floor: "raw + sdkit's per-fd syscalls only (fstat, F_GETFD, fdInfo, dup), no sdkit JavaScript",
+  floor: "raw + sdkit's per-fd syscalls only (fstat, F_SETFD, fdInfo, dup), no sdkit JavaScript",
 };
 
 interface Sample { importMs: number; adoptMs: number; totalMs: number; sinceStartMs: number; rss: number; wallMs: number }
