@@ -27,7 +27,7 @@ export async function throughputScenario(ctx: Ctx): Promise<ScenarioResult> {
   const q = ctx.quick;
   // Many short rounds rather than a few long ones: this VM drifts between speeds for seconds at
   // a time, so the verdict uses ratios of runs made side by side (see below).
-  const cfg = { rounds: q ? 4 : 12, warmupS: 1, seconds: q ? 2 : 3, conns: 16 };
+  const cfg = { rounds: q ? 3 : 12, warmupS: 1, seconds: q ? 2 : 3, conns: 16 };
   const tool = hasWrk() ? "wrk" : "autocannon";
   const load = (port: number, s: number) => (tool === "wrk" ? runWrk(port, s, cfg.conns) : runAutocannon(ctx.root, port, s, cfg.conns));
   const sdMissing = missing(ctx.sdkit, "listenTCP");
