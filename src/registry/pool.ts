@@ -11,7 +11,7 @@ import { readlinkSync } from "node:fs";
 import { SdError } from "../errors.js";
 import { check, native } from "../native/binding.js";
 import { fdOf, type FdTarget } from "./targets.js";
-import { fdIdentity } from "../util/fd-identity.js";
+import { fdIdentity, identityOf } from "../util/fd-identity.js";
 import { inspectFdLean, withInspectMemo } from "../filetest/inspect.js";
 
 /** A file-descriptor test (see the `is*` functions); true when the fd qualifies. */
@@ -81,7 +81,7 @@ export class FdPool {
     if (id === undefined) return false;
     // Through inspectFd, so that within fileWith's memo the file tests reuse the same fstat.
     const i = inspectFdLean(fd);
-    return i.kind !== "closed" && `${i.dev}:${i.ino}` === id;
+    return i.kind !== "closed" && identityOf(i.dev, i.ino) === id;
   }
 
   /** Gives up ownership: closes the fd only if it is still ours. */
